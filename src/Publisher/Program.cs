@@ -1,0 +1,3 @@
+using Static.Publisher.Cli;
+
+return await PublisherCli.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
