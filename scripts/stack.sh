@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-LOCAL="$ROOT/.local"
+LOCAL="${STATIC_LOCAL_DIR:-$ROOT/.local}"   # state dir; tests point it elsewhere
 PG_PORT="${STATIC_PG_PORT:-55432}"
 REDIS_PORT="${STATIC_REDIS_PORT:-56379}"
 S3_PORT="${STATIC_S3_PORT:-56000}"
@@ -43,6 +43,11 @@ wait_for() { # description seconds command...
     [ $SECONDS -lt $deadline ] || return 1
     sleep 0.2
   done
+}
+
+# Ours = the pid file names a live process and it was started on the port asked for now.
+ours() { # pidfile portfile port
+  pid_alive "$1" && [ "$(cat "$2" 2>/dev/null)" = "$3" ]
 }
 
 # A port answered by a process we did not start is an error that names the port and how to move.
@@ -107,7 +112,8 @@ pg_ctl_as_postgres() {
 
 up_postgres() {
   local dir bin; dir="$(pg_dir)"; bin="$(pg_bin)"
-  if pid_alive "$dir/data/postmaster.pid" && port_open "$PG_PORT"; then log "postgres  already up on $PG_PORT"; return; fi
+  if ours "$dir/data/postmaster.pid" "$dir/port" "$PG_PORT" && port_open "$PG_PORT"; then log "postgres  already up on $PG_PORT"; return; fi
+  pid_alive "$dir/data/postmaster.pid" && die "postgres from this stack runs on port $(cat "$dir/port" 2>/dev/null), not $PG_PORT: run scripts/stack.sh down first"
   check_port_free postgres "$PG_PORT" STATIC_PG_PORT
   mkdir -p "$dir"
   [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$dir"
@@ -120,6 +126,7 @@ up_postgres() {
   pg_ctl_as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
     start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "postgres did not start (log: $dir/postgres.log)"; }
+  echo "$PG_PORT" >"$dir/port"
   wait_for postgres 30 psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atc 'select 1' || die "postgres does not answer on $PG_PORT"
   if [ "$(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atc "select 1 from pg_database where datname='$DB_NAME'")" != "1" ]; then
     psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qc "create database \"$DB_NAME\"" >/dev/null
@@ -129,8 +136,10 @@ up_postgres() {
 
 up_redis() {
   local dir="$LOCAL/redis"
-  if pid_alive "$dir/redis.pid" && port_open "$REDIS_PORT"; then log "redis     already up on $REDIS_PORT"; return; fi
+  if ours "$dir/redis.pid" "$dir/port" "$REDIS_PORT" && port_open "$REDIS_PORT"; then log "redis     already up on $REDIS_PORT"; return; fi
+  pid_alive "$dir/redis.pid" && die "redis from this stack runs on port $(cat "$dir/port" 2>/dev/null), not $REDIS_PORT: run scripts/stack.sh down first"
   check_port_free redis "$REDIS_PORT" STATIC_REDIS_PORT
+  mkdir -p "$dir" && echo "$REDIS_PORT" >"$dir/port"
   mkdir -p "$dir"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" \
     --logfile "$dir/redis.log" --save '' --appendonly no >/dev/null
@@ -140,8 +149,10 @@ up_redis() {
 
 up_s3rver() {
   local dir="$LOCAL/s3rver"
-  if pid_alive "$dir/s3rver.pid" && port_open "$S3_PORT"; then log "s3rver    already up on $S3_PORT"; return; fi
+  if ours "$dir/s3rver.pid" "$dir/port" "$S3_PORT" && port_open "$S3_PORT"; then log "s3rver    already up on $S3_PORT"; return; fi
+  pid_alive "$dir/s3rver.pid" && die "s3rver from this stack runs on port $(cat "$dir/port" 2>/dev/null), not $S3_PORT: run scripts/stack.sh down first"
   check_port_free s3rver "$S3_PORT" STATIC_S3_PORT
+  mkdir -p "$dir" && echo "$S3_PORT" >"$dir/port"
   mkdir -p "$dir/data"
   nohup node "$LOCAL/npm/node_modules/s3rver/bin/s3rver.js" -d "$dir/data" -a 127.0.0.1 -p "$S3_PORT" --silent \
     --configure-bucket "$BUCKET" \
@@ -158,8 +169,10 @@ render_vcl() { # out
 
 up_varnish() {
   local dir="$LOCAL/varnish"
-  if pid_alive "$dir/varnishd.pid" && port_open "$EDGE_PORT"; then log "varnish   already up on $EDGE_PORT"; return; fi
+  if ours "$dir/varnishd.pid" "$dir/port" "$EDGE_PORT" && port_open "$EDGE_PORT"; then log "varnish   already up on $EDGE_PORT"; return; fi
+  pid_alive "$dir/varnishd.pid" && die "varnish from this stack runs on port $(cat "$dir/port" 2>/dev/null), not $EDGE_PORT: run scripts/stack.sh down first"
   check_port_free varnish "$EDGE_PORT" STATIC_EDGE_PORT
+  mkdir -p "$dir" && echo "$EDGE_PORT" >"$dir/port"
   check_port_free varnish-admin "$EDGE_ADMIN_PORT" STATIC_EDGE_ADMIN_PORT
   mkdir -p "$dir"
   render_vcl "$dir/edge.vcl"
@@ -202,7 +215,20 @@ stop_pidfile() { # name pidfile port
   rm -f "$f"
 }
 
+# Before installing or starting anything: every port we are about to take must be ours or free.
+preflight_ports() {
+  local dir; dir="$(pg_dir)"
+  ours "$dir/data/postmaster.pid" "$dir/port" "$PG_PORT" || check_port_free postgres "$PG_PORT" STATIC_PG_PORT
+  ours "$LOCAL/redis/redis.pid" "$LOCAL/redis/port" "$REDIS_PORT" || check_port_free redis "$REDIS_PORT" STATIC_REDIS_PORT
+  ours "$LOCAL/s3rver/s3rver.pid" "$LOCAL/s3rver/port" "$S3_PORT" || check_port_free s3rver "$S3_PORT" STATIC_S3_PORT
+  if ! ours "$LOCAL/varnish/varnishd.pid" "$LOCAL/varnish/port" "$EDGE_PORT"; then
+    check_port_free varnish "$EDGE_PORT" STATIC_EDGE_PORT
+    check_port_free varnish-admin "$EDGE_ADMIN_PORT" STATIC_EDGE_ADMIN_PORT
+  fi
+}
+
 cmd_up() {
+  preflight_ports
   install_missing
   up_postgres
   up_redis
@@ -226,7 +252,7 @@ cmd_down() {
 
 status_line() { # name port pidfile
   local state="down"
-  if pid_alive "$3" && port_open "$2"; then state="up"
+  if pid_alive "$3" && port_open "$2" && [ "$(cat "$(dirname "$3")/port" 2>/dev/null || cat "$(dirname "$(dirname "$3")")/port" 2>/dev/null)" = "$2" ]; then state="up"
   elif port_open "$2"; then state="port taken by another process"; fi
   printf '%-10s %-6s 127.0.0.1:%s\n' "$1" "$state" "$2"
   [ "$state" = up ]
