@@ -188,18 +188,18 @@ write_env() {
   cat >"$LOCAL/stack.env" <<EOF
 # Written by scripts/stack.sh up. Connection settings of the local stack; source it or let the
 # programs read it (they look for .local/stack.env when these variables are not set).
-STATIC_DATABASE=Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$DB_NAME;Maximum Pool Size=50
-STATIC_DATABASE_ADMIN=Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres
-STATIC_REDIS=127.0.0.1:$REDIS_PORT
-STATIC_S3_SERVICE_URL=http://127.0.0.1:$S3_PORT
-STATIC_S3_ACCESS_KEY=S3RVER
-STATIC_S3_SECRET_KEY=S3RVER
-STATIC_S3_BUCKET=$BUCKET
-STATIC_EDGE_URL=http://127.0.0.1:$EDGE_PORT
-STATIC_EDGE_ADMIN=127.0.0.1:$EDGE_ADMIN_PORT
-STATIC_VARNISH_WORKDIR=$LOCAL/varnish/work
-STATIC_API_URL=http://127.0.0.1:$API_PORT
-STATIC_PG_DIR=$(pg_dir)
+STATIC_DATABASE='Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$DB_NAME'
+STATIC_DATABASE_ADMIN='Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres'
+STATIC_REDIS='127.0.0.1:$REDIS_PORT'
+STATIC_S3_SERVICE_URL='http://127.0.0.1:$S3_PORT'
+STATIC_S3_ACCESS_KEY='S3RVER'
+STATIC_S3_SECRET_KEY='S3RVER'
+STATIC_S3_BUCKET='$BUCKET'
+STATIC_EDGE_URL='http://127.0.0.1:$EDGE_PORT'
+STATIC_EDGE_ADMIN='127.0.0.1:$EDGE_ADMIN_PORT'
+STATIC_VARNISH_WORKDIR='$LOCAL/varnish/work'
+STATIC_API_URL='http://127.0.0.1:$API_PORT'
+STATIC_PG_DIR='$(pg_dir)'
 EOF
 }
 

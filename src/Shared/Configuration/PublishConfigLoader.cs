@@ -110,24 +110,39 @@ public static class PublishConfigLoader
 
     private static string DescribeBindError(InvalidOperationException e)
     {
-        // The binder's messages name the key ("...at 'catalog:listingPageSize' to type 'System.Int32'"
-        // or "...keys: 'colour' were not found on type..."); turn ':' paths into the JSON's dotted form.
+        // The binder's messages name the key, as .NET property paths ("Catalog:ListingPageSize") or, for
+        // unknown keys, "...not found on the instance of Namespace.CatalogSection: 'pageSizee'".
+        // Turn both into the JSON's dotted camelCase form ("catalog.pageSizee").
         var message = e.Message;
-        if (message.Contains("were not found", StringComparison.Ordinal) || message.Contains("was not found", StringComparison.Ordinal))
+        const string instanceOf = "instance of ";
+        var at = message.IndexOf(instanceOf, StringComparison.Ordinal);
+        if (message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal) && at >= 0)
         {
-            var type = message.Contains("type '", StringComparison.Ordinal) ? message[(message.LastIndexOf("type '", StringComparison.Ordinal) + 6)..].TrimEnd('.', '\'') : "?";
-            var keys = ExtractQuoted(message);
-            var section = SectionOf(type);
-            return $"unknown field {string.Join(", ", keys.Where(k => !k.Contains('.', StringComparison.Ordinal)).Select(k => section.Length > 0 ? $"'{section}.{k}'" : $"'{k}'"))} (not a setting of {(section.Length > 0 ? section : "the top level")}; see README.md, Configuration)";
+            var rest = message[(at + instanceOf.Length)..];
+            var colon = rest.IndexOf(':', StringComparison.Ordinal);
+            var typeName = colon >= 0 ? rest[..colon] : rest;
+            var section = SectionOf(typeName);
+            var keys = ExtractQuoted(colon >= 0 ? rest[colon..] : "");
+            var fields = keys.Select(k => section.Length > 0 ? $"'{section}.{k}'" : $"'{k}'");
+            return $"unknown field {string.Join(", ", fields)} (not a setting of {(section.Length > 0 ? $"'{section}'" : "the top level")}; see README.md, Configuration)";
         }
 
         if (message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
         {
             var quoted = ExtractQuoted(message);
-            var field = quoted.Count > 1 ? quoted[1].Replace(':', '.') : "?";
             var value = quoted.Count > 0 ? quoted[0] : "?";
-            var target = quoted.Count > 2 ? quoted[2].Replace("System.", "", StringComparison.Ordinal) : "?";
-            return $"field '{field}' has value '{value}', which is not a valid {target}";
+            var field = quoted.Count > 1 ? string.Join('.', quoted[1].Split(':').Select(JsonName)) : "?";
+            var target = quoted.Count > 2 ? quoted[2] : "?";
+            target = target[(target.LastIndexOf('.') + 1)..];
+            var expected = target switch
+            {
+                "Int32" or "Int64" => "a whole number",
+                "Boolean" => "true or false",
+                "TimeSpan" => "a duration such as 00:00:30",
+                nameof(StoreKind) => "one of " + string.Join(", ", Enum.GetNames<StoreKind>().Select(n => n.ToLowerInvariant())),
+                _ => "a valid " + target,
+            };
+            return $"field '{field}' has value '{value}', which is not {expected}";
         }
 
         return message;
@@ -135,15 +150,15 @@ public static class PublishConfigLoader
 
     private static string SectionOf(string typeName)
     {
-        var shortName = typeName[(typeName.LastIndexOf('.') + 1)..];
+        var shortName = typeName[(typeName.LastIndexOf('.') + 1)..].Trim();
         if (shortName == nameof(PublishConfig))
         {
             return "";
         }
 
         return shortName.EndsWith("Section", StringComparison.Ordinal)
-            ? char.ToLowerInvariant(shortName[0]) + shortName[1..^"Section".Length]
-            : shortName;
+            ? JsonName(shortName[..^"Section".Length])
+            : JsonName(shortName);
     }
 
     private static List<string> ExtractQuoted(string message)

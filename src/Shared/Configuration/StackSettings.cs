@@ -75,7 +75,13 @@ public sealed record StackSettings(
             var eq = line.IndexOf('=', StringComparison.Ordinal);
             if (eq > 0)
             {
-                values[line[..eq]] = line[(eq + 1)..];
+                var value = line[(eq + 1)..];
+                if (value.Length >= 2 && (value[0] == '\'' || value[0] == '"') && value[^1] == value[0])
+                {
+                    value = value[1..^1];   // stack.env quotes values so that the shell can source it too
+                }
+
+                values[line[..eq]] = value;
             }
         }
 
