@@ -18,6 +18,7 @@ API_PORT="${STATIC_API_PORT:-56080}"
 BUCKET="${STATIC_S3_BUCKET:-static-site}"
 DB_NAME="${STATIC_DB_NAME:-static}"
 S3RVER_VERSION="3.7.1"
+NPM_DIR="${STATIC_NPM_DIR:-$ROOT/.local/npm}"   # where s3rver is installed (shared by throwaway stacks)
 
 log() { printf '\033[1m[stack]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[stack] error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -86,10 +87,10 @@ install_missing() {
   command -v gcc >/dev/null || need+=(gcc libc6-dev)   # varnishd compiles VCL with the C compiler
   command -v node >/dev/null || need+=(nodejs npm)
   apt_install "${need[@]}"
-  if [ ! -f "$LOCAL/npm/node_modules/s3rver/bin/s3rver.js" ]; then
-    log "installing s3rver $S3RVER_VERSION (npm) into .local/npm ..."
-    mkdir -p "$LOCAL/npm"
-    (cd "$LOCAL/npm" && npm install --silent --no-audit --no-fund --prefix "$LOCAL/npm" "s3rver@$S3RVER_VERSION" >"$LOCAL/npm-install.log" 2>&1) \
+  if [ ! -f "$NPM_DIR/node_modules/s3rver/bin/s3rver.js" ]; then
+    log "installing s3rver $S3RVER_VERSION (npm) into $NPM_DIR ..."
+    mkdir -p "$NPM_DIR"
+    (cd "$NPM_DIR" && npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" "s3rver@$S3RVER_VERSION" >"$LOCAL/npm-install.log" 2>&1) \
       || { tail -20 "$LOCAL/npm-install.log" >&2; die "npm install s3rver@$S3RVER_VERSION failed"; }
   fi
 }
@@ -100,7 +101,7 @@ pg_dir() {
   local d="$LOCAL/pg"
   mkdir -p "$LOCAL"
   if ! runuser -u postgres -- test -x "$LOCAL" 2>/dev/null; then
-    d="/tmp/static-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-10)"
+    d="/tmp/static-pg-$(printf '%s' "$LOCAL" | md5sum | cut -c1-10)"
   fi
   echo "$d" > "$LOCAL/pg.location"
   echo "$d"
@@ -154,7 +155,7 @@ up_s3rver() {
   check_port_free s3rver "$S3_PORT" STATIC_S3_PORT
   mkdir -p "$dir" && echo "$S3_PORT" >"$dir/port"
   mkdir -p "$dir/data"
-  nohup node "$LOCAL/npm/node_modules/s3rver/bin/s3rver.js" -d "$dir/data" -a 127.0.0.1 -p "$S3_PORT" --silent \
+  nohup node "$NPM_DIR/node_modules/s3rver/bin/s3rver.js" -d "$dir/data" -a 127.0.0.1 -p "$S3_PORT" --silent \
     --configure-bucket "$BUCKET" \
     >"$dir/s3rver.log" 2>&1 &
   echo $! >"$dir/s3rver.pid"
@@ -185,7 +186,8 @@ up_varnish() {
 }
 
 write_env() {
-  cat >"$LOCAL/stack.env" <<EOF
+  # Written aside and renamed: a reader never sees a half-written file.
+  cat >"$LOCAL/stack.env.tmp" <<EOF
 # Written by scripts/stack.sh up. Connection settings of the local stack; source it or let the
 # programs read it (they look for .local/stack.env when these variables are not set).
 STATIC_DATABASE='Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$DB_NAME'
@@ -201,6 +203,7 @@ STATIC_VARNISH_WORKDIR='$LOCAL/varnish/work'
 STATIC_API_URL='http://127.0.0.1:$API_PORT'
 STATIC_PG_DIR='$(pg_dir)'
 EOF
+  mv -f "$LOCAL/stack.env.tmp" "$LOCAL/stack.env"
 }
 
 stop_pidfile() { # name pidfile port
