@@ -202,6 +202,7 @@ STATIC_EDGE_ADMIN='127.0.0.1:$EDGE_ADMIN_PORT'
 STATIC_VARNISH_WORKDIR='$LOCAL/varnish/work'
 STATIC_API_URL='http://127.0.0.1:$API_PORT'
 STATIC_PG_DIR='$(pg_dir)'
+STATIC_PG_PORT='$PG_PORT'
 EOF
   mv -f "$LOCAL/stack.env.tmp" "$LOCAL/stack.env"
 }

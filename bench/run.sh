@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs one benchmark: bench/run.sh NAME runs bench/NAME.sh against the local stack (loopback only,
+# bounded by STATIC_BENCH_TIMEOUT seconds, default 900) and writes bench/results/NAME.json.
+#   bench/run.sh            lists the benchmarks
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+NAME="${1:-}"
+if [ -z "$NAME" ] || [ ! -f "bench/$NAME.sh" ]; then
+  echo "usage: bench/run.sh NAME, where NAME is one of:" >&2
+  for f in bench/*.sh; do n="$(basename "$f" .sh)"; [ "$n" = run ] || printf '  %-12s %s\n' "$n" "$(sed -n '2s/^# //p' "$f")" >&2; done
+  exit 2
+fi
+scripts/stack.sh up >/dev/null
+set -a; . .local/stack.env; set +a
+mkdir -p bench/results .local/bench
+dotnet build src/Publisher/Static.Publisher.csproj -c Release -nologo -v quiet -o .local/bench/publisher >.local/bench/build.log 2>&1 \
+  || { cat .local/bench/build.log; exit 1; }
+export BENCH_PUBLISHER=".local/bench/publisher/publisher.dll"
+export BENCH_OUT="bench/results/$NAME.json"
+timeout "${STATIC_BENCH_TIMEOUT:-900}" bash "bench/$NAME.sh"
+echo "wrote $BENCH_OUT"
+cat "$BENCH_OUT"
