@@ -1,3 +1,4 @@
 using Static.Publisher.Cli;
 
-return await PublisherCli.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
+var interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+return await PublisherCli.RunAsync(args, Console.Out, Console.Error, interactive: interactive).ConfigureAwait(false);

@@ -4,9 +4,12 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Static.Publisher.Publishing;
 using Static.Publisher.Seeding;
+using Static.Publisher.Stores;
 using Static.Shared.Catalog;
 using Static.Shared.Configuration;
+using Static.Templates;
 
 namespace Static.Publisher.Cli;
 
@@ -19,12 +22,15 @@ public static class PublisherCli
     public const int ExitOk = 0;
     public const int ExitFailed = 1;
     public const int ExitUsage = 2;
+    public const int ExitBusy = 3;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, StackSettings? settings = null, string? configPath = null)
+    public static async Task<int> RunAsync(
+        string[] args, TextWriter stdout, TextWriter stderr, StackSettings? settings = null, string? configPath = null,
+        Action<IServiceCollection>? configureServices = null, bool interactive = false)
     {
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var context = new CliContext(stdout, stderr, settings, configPath);
+        var context = new CliContext(stdout, stderr, settings, configPath, configureServices, interactive);
         var root = BuildRoot(context);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -47,6 +53,7 @@ public static class PublisherCli
         var root = new RootCommand("Static publisher: renders the catalog into versioned static JSON and HTML on an object store.");
         root.Subcommands.Add(MigrateCommand(context));
         root.Subcommands.Add(SeedCommand(context));
+        root.Subcommands.Add(PublishCommand.Create(context));
         root.Subcommands.Add(ConfigCommand(context));
         return root;
     }
@@ -166,22 +173,30 @@ public static class PublisherCli
     }
 
     /// <summary>What every command needs: output, the stack settings, publish-config.json, and a service provider.</summary>
-    private sealed class CliContext(TextWriter stdout, TextWriter stderr, StackSettings? settings, string? configPath)
+    internal sealed class CliContext(
+        TextWriter stdout, TextWriter stderr, StackSettings? settings, string? configPath,
+        Action<IServiceCollection>? configureServices, bool interactive)
     {
+        /// <summary>A terminal is attached: progress bars are welcome.</summary>
+        public bool Interactive { get; } = interactive;
+
         public TextWriter Out { get; } = stdout;
 
         public TextWriter Error { get; } = stderr;
 
         public string? ConfigPath { get; } = configPath;
 
-        public async Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+        public async Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> body, CancellationToken cancellationToken, bool publishing = false)
         {
             PublishConfig config;
             string database;
+            StackSettings stack;
+            var path = ConfigPath ?? PublishConfigLoader.Locate();
             try
             {
-                config = PublishConfigLoader.Load(ConfigPath ?? PublishConfigLoader.Locate());
-                database = (settings ?? StackSettings.Load()).RequireDatabase();
+                config = PublishConfigLoader.Load(path);
+                stack = settings ?? StackSettings.Load();
+                database = stack.RequireDatabase();
             }
             catch (ConfigException e)
             {
@@ -190,9 +205,16 @@ public static class PublisherCli
             }
 
             var services = new ServiceCollection()
-                .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information).AddFilter("Npgsql", LogLevel.Warning))
+                .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning).AddFilter("Npgsql", LogLevel.Warning))
                 .AddSingleton(config)
                 .AddCatalogStore(database);
+            configureServices?.Invoke(services);
+            if (publishing)
+            {
+                services.AddObjectStore(config, stack, Path.GetDirectoryName(Path.GetFullPath(path))!);
+                services.AddPublishing(await ArtifactRenderer.CreateAsync().ConfigureAwait(false));
+            }
+
             await using var provider = services.BuildServiceProvider();
             try
             {
@@ -201,6 +223,16 @@ public static class PublisherCli
             catch (NpgsqlException e) when (e.InnerException is System.Net.Sockets.SocketException || e is NpgsqlException { IsTransient: true })
             {
                 await Error.WriteLineAsync($"error: cannot reach PostgreSQL ({e.Message}). Is the stack up? Run scripts/stack.sh up.").ConfigureAwait(false);
+                return ExitFailed;
+            }
+            catch (PublishBusyException e)
+            {
+                await Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return ExitBusy;
+            }
+            catch (ObjectStoreUnavailableException e)
+            {
+                await Error.WriteLineAsync($"error: {e.Message} The live version is unchanged.").ConfigureAwait(false);
                 return ExitFailed;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

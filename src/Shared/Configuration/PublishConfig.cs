@@ -19,6 +19,49 @@ public sealed class PublishConfig
 
     [Required]
     public StoreSection Store { get; set; } = new();
+
+    [Required]
+    public PublishSection Publish { get; set; } = new();
+}
+
+public sealed class PublishSection
+{
+    /// <summary>Objects uploaded at once (S3 PUTs in flight, or folder writes).</summary>
+    [Range(1, 256)]
+    public int UploadParallelism { get; set; } = 16;
+
+    /// <summary>Artifacts rendered at once; 0 means one per processor core.</summary>
+    [Range(0, 64)]
+    public int RenderParallelism { get; set; }
+
+    /// <summary>Products per manifest shard: 256 keeps the root near 9 KiB at 100,000 products.</summary>
+    [Range(16, 100_000)]
+    public int ProductsPerShard { get; set; } = 256;
+
+    /// <summary>Categories per manifest shard.</summary>
+    [Range(16, 100_000)]
+    public int CategoriesPerShard { get; set; } = 512;
+
+    [Required]
+    public CacheControlSection CacheControl { get; set; } = new();
+}
+
+/// <summary>Cache-Control per artifact class. Stable paths are invalidated on change, so the edge may keep them long.</summary>
+public sealed class CacheControlSection
+{
+    [Required, MinLength(1)]
+    public string Html { get; set; } = "public, max-age=60, s-maxage=86400";
+
+    [Required, MinLength(1)]
+    public string Json { get; set; } = "public, max-age=60, s-maxage=86400";
+
+    /// <summary>Content-addressed copies and manifest shards: never change, never invalidated.</summary>
+    [Required, MinLength(1)]
+    public string Immutable { get; set; } = "public, max-age=31536000, immutable";
+
+    /// <summary>The manifest root: a short shared TTL keeps readers fresh without any invalidation.</summary>
+    [Required, MinLength(1)]
+    public string Manifest { get; set; } = "public, max-age=0, s-maxage=2, must-revalidate";
 }
 
 public sealed class SiteSection

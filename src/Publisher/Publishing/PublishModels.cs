@@ -1,0 +1,29 @@
+namespace Static.Publisher.Publishing;
+
+/// <summary>How to run: incremental by default; <see cref="Full"/> re-renders everything; <see cref="DryRun"/> writes nothing.</summary>
+public sealed record PublishOptions(bool Full = false, bool DryRun = false, string Trigger = "cli");
+
+/// <summary>Where a run is, for progress bars and logs.</summary>
+public sealed record PublishProgress(string Stage, int Done, int Total);
+
+/// <summary>
+/// What a run did (or, for a dry run, would do). <see cref="Version"/> is the live version afterwards;
+/// <see cref="Run"/> is this run's row in the publishes table (null for a dry run).
+/// </summary>
+public sealed record PublishResult(
+    long? Version,
+    long? Run,
+    bool DryRun,
+    bool Full,
+    int Artifacts,
+    int Rendered,
+    int Uploaded,
+    int Unchanged,
+    int Deleted,
+    int ObjectsWritten,
+    long BytesUploaded,
+    TimeSpan Elapsed,
+    IReadOnlyList<string> UploadedPaths,
+    IReadOnlyList<string> DeletedPaths,
+    IReadOnlyList<string> Invalidations,
+    IReadOnlyList<string> ObjectKeysWritten);

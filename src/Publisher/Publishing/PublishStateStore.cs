@@ -1,0 +1,287 @@
+using Npgsql;
+using NpgsqlTypes;
+using Static.Shared.Manifests;
+
+namespace Static.Publisher.Publishing;
+
+/// <summary>A live artifact as recorded in the <c>artifacts</c> table (the live manifest in rows).</summary>
+public sealed record LiveArtifact(string Path, string Sha256, string HeadersHash, string Shard, int Size);
+
+/// <summary>An entity's version at the live publish, and the listings a product was in.</summary>
+public sealed record PublishedEntity(string Key, long RowVersion, string[] ListingKeys);
+
+/// <summary>What is live: the artifacts, the entity versions they were rendered from, the root manifest.</summary>
+public sealed record LiveState(
+    IReadOnlyDictionary<string, LiveArtifact> Artifacts,
+    IReadOnlyDictionary<string, PublishedEntity> Entities,
+    long? Version,
+    ManifestRoot? Root,
+    string? RootSha256);
+
+/// <summary>Another publish holds the lock.</summary>
+public sealed class PublishBusyException(string message) : Exception(message);
+
+/// <summary>An artifact written by this run, as it goes into the <c>artifacts</c> table.</summary>
+public sealed record ArtifactRow(string Path, string Sha256, string HeadersHash, int Size, string Shard, string[] DependencyKeys);
+
+/// <summary>The publishes table, the live manifest rows, the dependency index and the publisher's lock.</summary>
+public sealed class PublishStateStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>Held by publish, rollback, resume and gc: never two at once on one database.</summary>
+    public const long PublisherLockKey = 0x5374_6174_6963_0002;
+
+    /// <summary>Takes the publisher lock on a dedicated connection, or throws <see cref="PublishBusyException"/> naming the holder.</summary>
+    public async Task<IAsyncDisposable> AcquireLockAsync(CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new NpgsqlCommand("select pg_try_advisory_lock(@key)", connection);
+            command.Parameters.AddWithValue("key", PublisherLockKey);
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true)
+            {
+                return new HeldLock(connection);
+            }
+
+            await using var who = new NpgsqlCommand(
+                """
+                select coalesce((select 'version ' || version || ' (' || trigger || ') started ' || to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ')
+                                 from publishes where state = 'running' order by version desc limit 1), 'another process')
+                """, connection);
+            var holder = await who.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            throw new PublishBusyException($"Another publish holds the publisher lock ({holder}); this run changed nothing. Try again when it finishes.");
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<long> StartAsync(string trigger, bool full, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "insert into publishes (state, trigger, full_render) values ('running', @trigger, @full) returning version");
+        command.Parameters.AddWithValue("trigger", trigger);
+        command.Parameters.AddWithValue("full", full);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    public async Task<LiveState> LoadLiveAsync(CancellationToken cancellationToken)
+    {
+        var artifacts = new Dictionary<string, LiveArtifact>(StringComparer.Ordinal);
+        await using (var command = dataSource.CreateCommand("select path, sha256, headers_hash, shard, size from artifacts"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var row = new LiveArtifact(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4));
+                artifacts[row.Path] = row;
+            }
+        }
+
+        var entities = new Dictionary<string, PublishedEntity>(StringComparer.Ordinal);
+        await using (var command = dataSource.CreateCommand("select entity_key, row_version, listing_keys from published_entities"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var row = new PublishedEntity(reader.GetString(0), reader.GetInt64(1), reader.GetFieldValue<string[]>(2));
+                entities[row.Key] = row;
+            }
+        }
+
+        await using (var command = dataSource.CreateCommand(
+            "select version, manifest::text, manifest_sha256 from publishes where state = 'succeeded' and manifest is not null order by version desc limit 1"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var root = ManifestSharding.DeserializeRoot(System.Text.Encoding.UTF8.GetBytes(reader.GetString(1)));
+                return new LiveState(artifacts, entities, reader.GetInt64(0), root, reader.IsDBNull(2) ? null : reader.GetString(2));
+            }
+        }
+
+        return new LiveState(artifacts, entities, null, null, null);
+    }
+
+    /// <summary>The dependency index: every live path that depended on any of <paramref name="keys"/>.</summary>
+    public async Task<IReadOnlyList<string>> FindDependentsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
+        await using var command = dataSource.CreateCommand("select path from artifacts where dependency_keys && @keys");
+        command.Parameters.AddWithValue("keys", keys.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(reader.GetString(0));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// Records a completed run in one transaction: the artifact rows written and removed, the entity versions,
+    /// and the publishes row. Called after the root manifest is in the store (so a crash in between leaves
+    /// the database one version behind the store, which the next run repairs by re-uploading).
+    /// </summary>
+    public async Task CommitAsync(PublishCommit commit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        if (commit.ReplaceAllArtifacts)
+        {
+            await ExecuteAsync(connection, transaction, "delete from artifacts", cancellationToken).ConfigureAwait(false);
+        }
+        else if (commit.Removed.Count > 0)
+        {
+            await using var delete = new NpgsqlCommand("delete from artifacts where path = any(@paths)", connection, transaction);
+            delete.Parameters.AddWithValue("paths", commit.Removed.ToArray());
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (commit.Written.Count > 0)
+        {
+            await ExecuteAsync(connection, transaction, "create temp table incoming_artifacts (like artifacts) on commit drop", cancellationToken).ConfigureAwait(false);
+            await using (var writer = await connection.BeginBinaryImportAsync(
+                "copy incoming_artifacts (path, sha256, headers_hash, size, shard, dependency_keys, version) from stdin (format binary)", cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var row in commit.Written)
+                {
+                    await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(row.Path, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(row.Sha256, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(row.HeadersHash, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(row.Size, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(row.Shard, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(row.DependencyKeys, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(commit.Version, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                }
+
+                await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await ExecuteAsync(connection, transaction,
+                """
+                insert into artifacts select * from incoming_artifacts
+                on conflict (path) do update set sha256 = excluded.sha256, headers_hash = excluded.headers_hash, size = excluded.size,
+                    shard = excluded.shard, dependency_keys = excluded.dependency_keys, version = excluded.version
+                """, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (commit.ReplaceAllEntities)
+        {
+            await ExecuteAsync(connection, transaction, "delete from published_entities", cancellationToken).ConfigureAwait(false);
+        }
+        else if (commit.RemovedEntities.Count > 0)
+        {
+            await using var delete = new NpgsqlCommand("delete from published_entities where entity_key = any(@keys)", connection, transaction);
+            delete.Parameters.AddWithValue("keys", commit.RemovedEntities.ToArray());
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (commit.Entities.Count > 0)
+        {
+            await ExecuteAsync(connection, transaction, "create temp table incoming_entities (like published_entities) on commit drop", cancellationToken).ConfigureAwait(false);
+            await using (var writer = await connection.BeginBinaryImportAsync(
+                "copy incoming_entities (entity_key, row_version, listing_keys) from stdin (format binary)", cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var entity in commit.Entities)
+                {
+                    await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(entity.Key, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(entity.RowVersion, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(entity.ListingKeys, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                }
+
+                await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await ExecuteAsync(connection, transaction,
+                """
+                insert into published_entities select * from incoming_entities
+                on conflict (entity_key) do update set row_version = excluded.row_version, listing_keys = excluded.listing_keys
+                """, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var update = new NpgsqlCommand(
+            """
+            update publishes set state = 'succeeded', finished_at = now(), artifacts_total = @total, artifacts_uploaded = @uploaded,
+                artifacts_unchanged = @unchanged, objects_deleted = @deleted, bytes_uploaded = @bytes, paths_invalidated = @invalidated,
+                manifest = @manifest::jsonb, manifest_sha256 = @manifestSha
+            where version = @version
+            """, connection, transaction))
+        {
+            update.Parameters.AddWithValue("total", commit.ArtifactsTotal);
+            update.Parameters.AddWithValue("uploaded", commit.Uploaded);
+            update.Parameters.AddWithValue("unchanged", commit.Unchanged);
+            update.Parameters.AddWithValue("deleted", commit.Deleted);
+            update.Parameters.AddWithValue("bytes", commit.BytesUploaded);
+            update.Parameters.AddWithValue("invalidated", commit.Invalidated);
+            update.Parameters.AddWithValue("manifest", (object?)commit.ManifestJson ?? DBNull.Value);
+            update.Parameters.AddWithValue("manifestSha", (object?)commit.ManifestSha256 ?? DBNull.Value);
+            update.Parameters.AddWithValue("version", commit.Version);
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task FailAsync(long version, string error)
+    {
+        await using var command = dataSource.CreateCommand("update publishes set state = 'failed', finished_at = now(), error = @error where version = @version");
+        command.Parameters.AddWithValue("error", error.Length > 4000 ? error[..4000] : error);
+        command.Parameters.AddWithValue("version", version);
+        await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private sealed class HeldLock(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", connection);
+                unlock.Parameters.AddWithValue("key", PublisherLockKey);
+                await unlock.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Closing the session releases a session lock in any case.
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
+
+/// <summary>Everything a successful run records, in one transaction.</summary>
+public sealed record PublishCommit(
+    long Version,
+    bool ReplaceAllArtifacts,
+    IReadOnlyList<ArtifactRow> Written,
+    IReadOnlyList<string> Removed,
+    bool ReplaceAllEntities,
+    IReadOnlyList<PublishedEntity> Entities,
+    IReadOnlyList<string> RemovedEntities,
+    int ArtifactsTotal,
+    int Uploaded,
+    int Unchanged,
+    int Deleted,
+    long BytesUploaded,
+    int Invalidated,
+    string? ManifestJson,
+    string? ManifestSha256);

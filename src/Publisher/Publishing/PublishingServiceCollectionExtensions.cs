@@ -1,0 +1,17 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Static.Templates;
+
+namespace Static.Publisher.Publishing;
+
+public static class PublishingServiceCollectionExtensions
+{
+    /// <summary>The publish pipeline. The renderer is built (templates compiled) once, before the container.</summary>
+    public static IServiceCollection AddPublishing(this IServiceCollection services, ArtifactRenderer renderer)
+    {
+        services.TryAddSingleton(renderer);
+        services.TryAddSingleton<PublishStateStore>();
+        services.TryAddSingleton<SitePublisher>();
+        return services;
+    }
+}

@@ -1,0 +1,270 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Static.Publisher.Stores;
+using Static.Shared.Artifacts;
+using Static.Shared.Catalog;
+using Static.Shared.Configuration;
+using Static.Templates;
+
+namespace Static.Publisher.Publishing;
+
+/// <summary>
+/// One publish: plan (what to render), render, diff by hash against the live manifest, upload what changed
+/// in a safe order (immutable copies, then stable paths, then manifest shards, then the root), and record
+/// the run. Holds the publisher's advisory lock throughout, so runs never interleave.
+/// </summary>
+public sealed partial class SitePublisher(
+    PublishConfig config,
+    ArtifactRenderer renderer,
+    ArtifactDataReader data,
+    CatalogStore catalog,
+    PublishStateStore state,
+    IObjectStore store,
+    ILogger<SitePublisher> logger)
+{
+    private const int MaxSurrogateKeyBytes = 1800;   // S3 allows 2 KB of user metadata per object
+
+    public async Task<PublishResult> PublishAsync(PublishOptions options, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var watch = Stopwatch.StartNew();
+        await store.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+
+        IAsyncDisposable? held = options.DryRun ? null : await state.AcquireLockAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            progress?.Report(new PublishProgress("planning", 0, 1));
+            var live = await state.LoadLiveAsync(cancellationToken).ConfigureAwait(false);
+            var (siteConfig, configVersion) = await data.GetSiteConfigAsync(cancellationToken).ConfigureAwait(false);
+            var categories = await catalog.GetCategoriesAsync(cancellationToken).ConfigureAwait(false);
+            var products = await data.GetProductVersionsAsync(cancellationToken).ConfigureAwait(false);
+            var site = new SiteInfo(config.Site.Name, siteConfig);
+
+            var universe = Universe(categories, products);
+            var entities = CurrentEntities(categories, products, configVersion);
+            var full = options.Full || live.Root is null || live.Entities.Count == 0;
+            var renderSet = full
+                ? universe.Keys.ToHashSet(StringComparer.Ordinal)
+                : await IncrementalRenderSetAsync(live, universe, entities, categories, products, cancellationToken).ConfigureAwait(false);
+            var removed = live.Artifacts.Keys.Where(p => !universe.ContainsKey(p)).Order(StringComparer.Ordinal).ToList();
+
+            long? run = options.DryRun ? null : await state.StartAsync(options.Trigger, full, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var rendered = await RenderAsync(renderSet.Select(p => universe[p]).ToList(), site, categories, full, progress, cancellationToken).ConfigureAwait(false);
+                var changed = rendered.Where(r => !live.Artifacts.TryGetValue(r.Path, out var was) || was.Sha256 != r.Sha256 || was.HeadersHash != r.HeadersHash)
+                    .OrderBy(r => r.Path, StringComparer.Ordinal).ToList();
+                var unchanged = rendered.Count - changed.Count;
+                foreach (var same in rendered.Except(changed))
+                {
+                    same.Body = null;   // only changed bodies are kept until upload
+                }
+
+                var newVersion = run ?? (live.Version ?? 0) + 1;
+                var manifest = BuildManifest(live, rendered, changed, removed, newVersion);
+                var invalidations = Invalidations(changed, removed);
+
+                if (options.DryRun)
+                {
+                    var plannedKeys = PlannedKeys(live, changed, manifest);
+                    return new PublishResult(live.Version, null, true, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
+                        plannedKeys.Count, changed.Sum(c => (long)c.Size), watch.Elapsed,
+                        changed.Select(c => c.Path).ToList(), removed, invalidations, plannedKeys);
+                }
+
+                var written = new ConcurrentBag<string>();
+                long bytes = 0;
+                if (manifest.Changed)
+                {
+                    bytes = await UploadAsync(live, changed, removed, manifest, written, progress, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await RepairRootAsync(live, written, cancellationToken).ConfigureAwait(false);
+                }
+
+                await state.CommitAsync(new PublishCommit(
+                    run!.Value,
+                    ReplaceAllArtifacts: false,
+                    rendered.Select(r => new ArtifactRow(r.Path, r.Sha256, r.HeadersHash, r.Size, r.Shard, r.DependencyKeys)).ToList(),
+                    removed,
+                    ReplaceAllEntities: full,
+                    full ? entities.Values.ToList() : ChangedEntities(live, entities),
+                    full ? [] : live.Entities.Keys.Where(k => !entities.ContainsKey(k)).ToList(),
+                    universe.Count, changed.Count, unchanged, removed.Count, bytes, invalidations.Count,
+                    manifest.Changed ? Encoding.UTF8.GetString(manifest.RootBytes) : null,
+                    manifest.Changed ? manifest.RootSha256 : null), cancellationToken).ConfigureAwait(false);
+
+                var liveVersion = manifest.Changed ? run : live.Version;
+                LogPublished(logger, run.Value, liveVersion ?? 0, universe.Count, changed.Count, unchanged, removed.Count, watch.Elapsed.TotalSeconds);
+                return new PublishResult(liveVersion, run, false, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
+                    written.Count, bytes, watch.Elapsed, changed.Select(c => c.Path).ToList(), removed, invalidations,
+                    written.Order(StringComparer.Ordinal).ToList());
+            }
+            catch (Exception e) when (run is not null)
+            {
+                await state.FailAsync(run.Value, e.Message).ConfigureAwait(false);
+                LogFailed(logger, run.Value, e);
+                throw;
+            }
+        }
+        finally
+        {
+            if (held is not null)
+            {
+                await held.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static Dictionary<string, ArtifactPath> Universe(IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products)
+    {
+        var universe = new Dictionary<string, ArtifactPath>((products.Count * 2) + (categories.Count * 2) + 4, StringComparer.Ordinal);
+        foreach (var fixedPath in new[] { ArtifactPath.HomeHtml, ArtifactPath.HomeJson, ArtifactPath.ConfigJson, ArtifactPath.NotFoundHtml })
+        {
+            universe[fixedPath.Path] = fixedPath;
+        }
+
+        foreach (var c in categories)
+        {
+            Add(ArtifactPath.CategoryHtml(c));
+            Add(ArtifactPath.CategoryJson(c));
+        }
+
+        foreach (var p in products)
+        {
+            Add(ArtifactPath.ProductHtml(p.Id));
+            Add(ArtifactPath.ProductJson(p.Id));
+        }
+
+        return universe;
+
+        void Add(ArtifactPath path) => universe[path.Path] = path;
+    }
+
+    private static string[] ListingKeys(ProductVersion p) =>
+        p.FeaturedRank is null ? [DependencyKeys.CategoryList(p.CategoryId)] : [DependencyKeys.CategoryList(p.CategoryId), DependencyKeys.Featured];
+
+    private static Dictionary<string, PublishedEntity> CurrentEntities(IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products, long configVersion)
+    {
+        var entities = new Dictionary<string, PublishedEntity>(products.Count + categories.Count + 1, StringComparer.Ordinal)
+        {
+            [DependencyKeys.Config] = new(DependencyKeys.Config, configVersion, []),
+        };
+        foreach (var c in categories)
+        {
+            var key = DependencyKeys.Category(c.Id);
+            entities[key] = new PublishedEntity(key, c.RowVersion, []);
+        }
+
+        foreach (var p in products)
+        {
+            var key = DependencyKeys.Product(p.Id);
+            entities[key] = new PublishedEntity(key, p.RowVersion, ListingKeys(p));
+        }
+
+        return entities;
+    }
+
+    private static List<PublishedEntity> ChangedEntities(LiveState live, Dictionary<string, PublishedEntity> current) =>
+        current.Values.Where(e => !live.Entities.TryGetValue(e.Key, out var was) || was.RowVersion != e.RowVersion
+            || !was.ListingKeys.SequenceEqual(e.ListingKeys, StringComparer.Ordinal)).ToList();
+
+    /// <summary>
+    /// Everything that may have changed since the live version: for each entity whose version moved (or that
+    /// appeared or vanished), the keys it touches — itself, the listings it was in and is in now, and for a
+    /// category the category tree — then every live path that depended on one of those keys, every path those
+    /// keys name now, and every path that is new. Rendering a little too much is cheap: the hash diff decides
+    /// what is uploaded.
+    /// </summary>
+    private async Task<HashSet<string>> IncrementalRenderSetAsync(
+        LiveState live, Dictionary<string, ArtifactPath> universe, Dictionary<string, PublishedEntity> current,
+        IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products, CancellationToken cancellationToken)
+    {
+        var affected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entity in current.Values)
+        {
+            if (live.Entities.TryGetValue(entity.Key, out var was) && was.RowVersion == entity.RowVersion
+                && was.ListingKeys.SequenceEqual(entity.ListingKeys, StringComparer.Ordinal))
+            {
+                continue;
+            }
+
+            Touch(entity.Key, entity.ListingKeys, was?.ListingKeys);
+        }
+
+        foreach (var gone in live.Entities.Values.Where(e => !current.ContainsKey(e.Key)))
+        {
+            Touch(gone.Key, [], gone.ListingKeys);
+        }
+
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        if (affected.Count > 0)
+        {
+            paths.UnionWith(await state.FindDependentsAsync(affected, cancellationToken).ConfigureAwait(false));
+            var productIds = products.Select(p => p.Id).ToHashSet();
+            var categoriesById = categories.ToDictionary(c => c.Id);
+            foreach (var key in affected)
+            {
+                foreach (var path in PathsNamedBy(key, productIds, categoriesById))
+                {
+                    paths.Add(path.Path);
+                }
+            }
+        }
+
+        paths.UnionWith(universe.Keys.Where(p => !live.Artifacts.ContainsKey(p)));
+        paths.IntersectWith(universe.Keys);
+        return paths;
+
+        void Touch(string key, string[] listingsNow, string[]? listingsBefore)
+        {
+            affected.Add(key);
+            affected.UnionWith(listingsNow);
+            if (listingsBefore is not null)
+            {
+                affected.UnionWith(listingsBefore);
+            }
+
+            if (key.StartsWith("category:", StringComparison.Ordinal))
+            {
+                affected.Add(key + ":list");
+                affected.Add(DependencyKeys.Categories);
+            }
+        }
+    }
+
+    /// <summary>The stable paths a dependency key names in the current catalog.</summary>
+    private static IEnumerable<ArtifactPath> PathsNamedBy(string key, HashSet<long> productIds, Dictionary<long, Category> categories)
+    {
+        switch (key)
+        {
+            case DependencyKeys.Featured or DependencyKeys.Categories:
+                yield return ArtifactPath.HomeHtml;
+                yield return ArtifactPath.HomeJson;
+                yield break;
+            case DependencyKeys.Config:
+                yield return ArtifactPath.ConfigJson;
+                yield return ArtifactPath.NotFoundHtml;
+                yield break;
+        }
+
+        var parts = key.Split(':');
+        if (parts.Length >= 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            if (parts[0] == "product" && productIds.Contains(id))
+            {
+                yield return ArtifactPath.ProductHtml(id);
+                yield return ArtifactPath.ProductJson(id);
+            }
+            else if (parts[0] == "category" && categories.TryGetValue(id, out var category))
+            {
+                yield return ArtifactPath.CategoryHtml(category);
+                yield return ArtifactPath.CategoryJson(category);
+            }
+        }
+    }
+}

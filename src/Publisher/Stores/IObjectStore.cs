@@ -1,0 +1,36 @@
+namespace Static.Publisher.Stores;
+
+/// <summary>One object to write: its key, bytes and the headers it is served with.</summary>
+public sealed record ObjectToPut(
+    string Key,
+    ReadOnlyMemory<byte> Body,
+    string ContentType,
+    string CacheControl,
+    IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>An object read back, with its headers as stored.</summary>
+public sealed record StoredObject(string Key, byte[] Body, string? ContentType, string? CacheControl, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>A store that cannot be used: missing bucket, unreachable endpoint, unwritable folder.</summary>
+public sealed class ObjectStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Where artifacts go: S3 (any S3-compatible endpoint) or a folder. The publisher never lists a store; it
+/// diffs against the live manifest and writes or deletes exactly the keys it decided on.
+/// </summary>
+public interface IObjectStore
+{
+    /// <summary>For messages: "s3://bucket at http://127.0.0.1:56000" or "folder /path".</summary>
+    string Description { get; }
+
+    /// <summary>Checks the store can be written (bucket exists, folder writable); throws <see cref="ObjectStoreUnavailableException"/>.</summary>
+    Task EnsureReadyAsync(CancellationToken cancellationToken);
+
+    Task PutAsync(ObjectToPut item, CancellationToken cancellationToken);
+
+    /// <summary>The object, or null when there is none.</summary>
+    Task<StoredObject?> GetAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the object; deleting a missing one is not an error.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
+}

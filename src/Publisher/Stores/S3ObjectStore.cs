@@ -1,0 +1,131 @@
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace Static.Publisher.Stores;
+
+/// <summary>
+/// S3 through AWSSDK.S3, for Amazon S3 or any S3-compatible endpoint (s3rver locally). Checksums are
+/// computed only when required and bodies are sent unchunked: with the SDK's defaults s3rver stores the
+/// aws-chunked framing as the object's content while answering 200 (shared/FACTS.md).
+/// </summary>
+public sealed class S3ObjectStore : IObjectStore, IDisposable
+{
+    private readonly AmazonS3Client client;
+    private readonly string bucket;
+
+    public S3ObjectStore(string? serviceUrl, string bucket, string? accessKey, string? secretKey, string? region = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bucket);
+        this.bucket = bucket;
+        var config = new AmazonS3Config
+        {
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            MaxErrorRetry = 3,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        if (!string.IsNullOrWhiteSpace(serviceUrl))
+        {
+            config.ServiceURL = serviceUrl;
+            config.ForcePathStyle = true;
+            config.AuthenticationRegion = region ?? "us-east-1";
+        }
+        else if (!string.IsNullOrWhiteSpace(region))
+        {
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region);
+        }
+
+        client = accessKey is not null && secretKey is not null
+            ? new AmazonS3Client(new BasicAWSCredentials(accessKey, secretKey), config)
+            : new AmazonS3Client(config);
+        Description = $"s3://{bucket}" + (string.IsNullOrWhiteSpace(serviceUrl) ? "" : $" at {serviceUrl}");
+    }
+
+    public string Description { get; }
+
+    public async Task EnsureReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            // HEAD on the bucket: cheap, and 404 when it does not exist. (Not a listing: s3rver answers a
+            // ListObjectsV2 on a bucket of some 40,000 objects with 500 InternalError.)
+            await client.HeadBucketAsync(new HeadBucketRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound || e.ErrorCode == "NoSuchBucket")
+        {
+            throw new ObjectStoreUnavailableException($"{Description}: the bucket does not exist. Create it, or set store.bucket / STATIC_S3_BUCKET.", e);
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw new ObjectStoreUnavailableException($"{Description}: {e.StatusCode} {e.ErrorCode}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is HttpRequestException or AmazonClientException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ObjectStoreUnavailableException($"{Description}: cannot reach the endpoint ({e.Message}). Is the stack up? Run scripts/stack.sh up.", e);
+        }
+    }
+
+    public async Task PutAsync(ObjectToPut item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        using var stream = new MemoryStream(item.Body.ToArray(), writable: false);
+        var request = new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = item.Key,
+            InputStream = stream,
+            ContentType = item.ContentType,
+            UseChunkEncoding = false,
+            AutoCloseStream = false,
+        };
+        request.Headers.CacheControl = item.CacheControl;
+        foreach (var (name, value) in item.Metadata)
+        {
+            request.Metadata.Add(name, value);
+        }
+
+        try
+        {
+            await client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
+        {
+            throw new ObjectStoreUnavailableException($"{Description}: PUT {item.Key} failed: {e.Message}", e);
+        }
+    }
+
+    public async Task<StoredObject?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await client.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+            using var copy = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            var metadata = response.Metadata.Keys.ToDictionary(
+                k => k.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase) ? k["x-amz-meta-".Length..] : k,
+                k => response.Metadata[k],
+                StringComparer.OrdinalIgnoreCase);
+            return new StoredObject(key, copy.ToArray(), response.Headers.ContentType, response.Headers.CacheControl, metadata);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.DeleteObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Already gone.
+        }
+    }
+
+    public void Dispose() => client.Dispose();
+}

@@ -1,0 +1,119 @@
+using System.Runtime.CompilerServices;
+using Npgsql;
+using Static.Shared.Catalog;
+
+namespace Static.Shared.Artifacts;
+
+/// <summary>A product's version and placement: enough to plan a publish without loading every product.</summary>
+public readonly record struct ProductVersion(long Id, long RowVersion, long CategoryId, int? FeaturedRank);
+
+/// <summary>The first page of a category listing.</summary>
+public sealed record ListingPage(IReadOnlyList<Product> Products, bool HasMore);
+
+/// <summary>
+/// The catalog reads that artifacts are rendered from, in batches (the Publisher) or for one path (the Api).
+/// Listings are ordered by product id, the same order the Api's keyset pagination continues in.
+/// </summary>
+public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
+{
+    private const string ProductColumns = "id, slug, name, description, price_amount, currency, category_id, image_urls, featured_rank, updated_at, row_version";
+
+    public async Task<(SiteConfig Config, long Version)> GetSiteConfigAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select document::text, version from site_config where id = 1");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException("The catalog has no site config: seed it first (publisher seed).");
+        }
+
+        return (CatalogJsonContext.DeserializeSiteConfig(reader.GetString(0)), reader.GetInt64(1));
+    }
+
+    public async Task<IReadOnlyList<ProductVersion>> GetProductVersionsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select id, row_version, category_id, featured_rank from products order by id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<ProductVersion>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new ProductVersion(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt32(3)));
+        }
+
+        return list;
+    }
+
+    public async IAsyncEnumerable<Product> GetAllProductsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"select {ProductColumns} from products order by id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return CatalogStore.ReadProduct(reader);
+        }
+    }
+
+    public async Task<IReadOnlyList<Product>> GetProductsAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        await using var command = dataSource.CreateCommand($"select {ProductColumns} from products where id = any(@ids) order by id");
+        command.Parameters.AddWithValue("ids", ids.ToArray());
+        return await ReadProductsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Page 1 of each listed category: the first <paramref name="pageSize"/> products by id, and whether more exist.</summary>
+    public async Task<IReadOnlyDictionary<long, ListingPage>> GetFirstPagesAsync(IReadOnlyCollection<long> categoryIds, int pageSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(categoryIds);
+        var result = categoryIds.Distinct().ToDictionary(id => id, _ => new List<Product>());
+        if (result.Count == 0)
+        {
+            return new Dictionary<long, ListingPage>();
+        }
+
+        await using var command = dataSource.CreateCommand(
+            $"""
+            select {ProductColumns} from (
+                select p.*, row_number() over (partition by p.category_id order by p.id) as rn
+                from products p where p.category_id = any(@ids)
+            ) ranked
+            where rn <= @take
+            order by category_id, id
+            """);
+        command.Parameters.AddWithValue("ids", result.Keys.ToArray());
+        command.Parameters.AddWithValue("take", (long)pageSize + 1);
+        foreach (var product in await ReadProductsAsync(command, cancellationToken).ConfigureAwait(false))
+        {
+            result[product.CategoryId].Add(product);
+        }
+
+        return result.ToDictionary(
+            kv => kv.Key,
+            kv => new ListingPage(kv.Value.Count > pageSize ? kv.Value.GetRange(0, pageSize) : kv.Value, kv.Value.Count > pageSize));
+    }
+
+    public async Task<IReadOnlyList<Product>> GetFeaturedAsync(int count, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"select {ProductColumns} from products where featured_rank is not null order by featured_rank, id limit @count");
+        command.Parameters.AddWithValue("count", count);
+        return await ReadProductsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<List<Product>> ReadProductsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<Product>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(CatalogStore.ReadProduct(reader));
+        }
+
+        return list;
+    }
+}

@@ -1,0 +1,76 @@
+using Static.Shared.Catalog;
+
+namespace Static.Shared.Artifacts;
+
+/// <summary>Site-wide values every page shows (from publish-config.json and the site config document).</summary>
+public sealed record SiteInfo(string Name, SiteConfig Config);
+
+/// <summary>The data one artifact is rendered from. The Publisher and the Api build these the same way.</summary>
+public abstract record ArtifactData(ArtifactPath Path, SiteInfo Site)
+{
+    /// <summary>The dependency keys of this artifact (sorted, distinct): what invalidates it.</summary>
+    public abstract IReadOnlyList<string> DependencyKeys();
+}
+
+public sealed record HomeData(ArtifactPath Path, SiteInfo Site, IReadOnlyList<Product> Featured, IReadOnlyList<Category> Categories)
+    : ArtifactData(Path, Site)
+{
+    public override IReadOnlyList<string> DependencyKeys() => Keys.Sorted(
+        Featured.Select(p => Artifacts.DependencyKeys.Product(p.Id))
+            .Concat(Categories.Select(c => Artifacts.DependencyKeys.Category(c.Id)))
+            .Append(Artifacts.DependencyKeys.Featured)
+            .Append(Artifacts.DependencyKeys.Categories)
+            .Append(Artifacts.DependencyKeys.Config));
+}
+
+public sealed record ConfigData(ArtifactPath Path, SiteInfo Site) : ArtifactData(Path, Site)
+{
+    public override IReadOnlyList<string> DependencyKeys() => [Artifacts.DependencyKeys.Config];
+}
+
+public sealed record ProductData(ArtifactPath Path, SiteInfo Site, Product Product, Category Category) : ArtifactData(Path, Site)
+{
+    public override IReadOnlyList<string> DependencyKeys()
+    {
+        var keys = new List<string> { Artifacts.DependencyKeys.Product(Product.Id), Artifacts.DependencyKeys.Category(Category.Id) };
+        if (Path.IsHtml)
+        {
+            keys.Add(Artifacts.DependencyKeys.Config);   // the layout shows the site name and navigation
+        }
+
+        return Keys.Sorted(keys);
+    }
+}
+
+/// <summary>The first page of a category listing; <see cref="HasMore"/> says whether page 2 exists (served by the Api).</summary>
+public sealed record CategoryData(ArtifactPath Path, SiteInfo Site, Category Category, IReadOnlyList<Product> Products, bool HasMore)
+    : ArtifactData(Path, Site)
+{
+    public override IReadOnlyList<string> DependencyKeys()
+    {
+        var keys = Products.Select(p => Artifacts.DependencyKeys.Product(p.Id)).ToList();
+        keys.Add(Artifacts.DependencyKeys.Category(Category.Id));
+        keys.Add(Artifacts.DependencyKeys.CategoryList(Category.Id));
+        if (Path.IsHtml)
+        {
+            keys.Add(Artifacts.DependencyKeys.Config);
+        }
+
+        return Keys.Sorted(keys);
+    }
+}
+
+public sealed record NotFoundData(ArtifactPath Path, SiteInfo Site) : ArtifactData(Path, Site)
+{
+    public override IReadOnlyList<string> DependencyKeys() => [Artifacts.DependencyKeys.Config];
+}
+
+internal static class Keys
+{
+    public static string[] Sorted(IEnumerable<string> keys)
+    {
+        var array = keys.Distinct(StringComparer.Ordinal).ToArray();
+        Array.Sort(array, StringComparer.Ordinal);
+        return array;
+    }
+}

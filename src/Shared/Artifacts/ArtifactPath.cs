@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Static.Shared.Catalog;
+
+namespace Static.Shared.Artifacts;
+
+/// <summary>What a stable path is: the artifact catalogue's list of everything that can be published.</summary>
+public enum ArtifactKind
+{
+    HomeHtml,
+    HomeJson,
+    ConfigJson,
+    ProductHtml,
+    ProductJson,
+    CategoryHtml,
+    CategoryJson,
+    NotFoundHtml,
+}
+
+/// <summary>Which Cache-Control an artifact gets (publish-config.json <c>publish.cacheControl</c>).</summary>
+public enum ArtifactClass
+{
+    Html,
+    Json,
+}
+
+/// <summary>
+/// A stable path (<c>/products/12.json</c>) and what it names. Parsing is strict: anything that is not
+/// exactly one of the catalogue's shapes is not an artifact, so it can never reach a query or a file name.
+/// </summary>
+public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long Id = 0, string? Slug = null)
+{
+    public const string Home = "/index.html";
+    public const string HomeData = "/home.json";
+    public const string Config = "/config.json";
+    public const string NotFound = "/404.html";
+
+    public static ArtifactPath HomeHtml { get; } = new(ArtifactKind.HomeHtml, Home);
+
+    public static ArtifactPath HomeJson { get; } = new(ArtifactKind.HomeJson, HomeData);
+
+    public static ArtifactPath ConfigJson { get; } = new(ArtifactKind.ConfigJson, Config);
+
+    public static ArtifactPath NotFoundHtml { get; } = new(ArtifactKind.NotFoundHtml, NotFound);
+
+    public bool IsHtml => Kind is ArtifactKind.HomeHtml or ArtifactKind.ProductHtml or ArtifactKind.CategoryHtml or ArtifactKind.NotFoundHtml;
+
+    public ArtifactClass Class => IsHtml ? ArtifactClass.Html : ArtifactClass.Json;
+
+    public string ContentType => IsHtml ? "text/html; charset=utf-8" : "application/json; charset=utf-8";
+
+    public string Extension => IsHtml ? ".html" : ".json";
+
+    /// <summary>The object-store key: the path without its leading slash.</summary>
+    public string Key => Path[1..];
+
+    public static ArtifactPath ProductHtml(long id) => new(ArtifactKind.ProductHtml, string.Create(CultureInfo.InvariantCulture, $"/products/{id}.html"), id);
+
+    public static ArtifactPath ProductJson(long id) => new(ArtifactKind.ProductJson, string.Create(CultureInfo.InvariantCulture, $"/products/{id}.json"), id);
+
+    public static ArtifactPath CategoryHtml(Category category) => CategoryHtml(category.Id, category.Slug);
+
+    public static ArtifactPath CategoryJson(Category category) => CategoryJson(category.Id, category.Slug);
+
+    public static ArtifactPath CategoryHtml(long id, string slug) => new(ArtifactKind.CategoryHtml, $"/categories/{slug}/1.html", id, slug);
+
+    public static ArtifactPath CategoryJson(long id, string slug) => new(ArtifactKind.CategoryJson, $"/categories/{slug}/1.json", id, slug);
+
+    /// <summary>
+    /// Parses a stable path. Category paths carry the slug, not the id: <see cref="Id"/> is 0 for them
+    /// until resolved against the catalog. Returns null for anything else (including page 2 and on).
+    /// </summary>
+    public static ArtifactPath? TryParse(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path.Length > 300)
+        {
+            return null;
+        }
+
+        switch (path)
+        {
+            case Home or "/":
+                return HomeHtml;
+            case HomeData:
+                return HomeJson;
+            case Config:
+                return ConfigJson;
+            case NotFound:
+                return NotFoundHtml;
+        }
+
+        var product = ProductPattern().Match(path);
+        if (product.Success && long.TryParse(product.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0)
+        {
+            return product.Groups[2].Value == "html" ? ProductHtml(id) : ProductJson(id);
+        }
+
+        var category = CategoryPattern().Match(path);
+        if (category.Success && Catalog.Slug.IsValid(category.Groups[1].Value))
+        {
+            return category.Groups[2].Value == "html"
+                ? CategoryHtml(0, category.Groups[1].Value)
+                : CategoryJson(0, category.Groups[1].Value);
+        }
+
+        return null;
+    }
+
+    [GeneratedRegex(@"^/products/([1-9][0-9]{0,17})\.(html|json)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ProductPattern();
+
+    [GeneratedRegex(@"^/categories/([a-z0-9-]{1,120})/1\.(html|json)$", RegexOptions.CultureInvariant)]
+    private static partial Regex CategoryPattern();
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RazorLight;
+using Static.Shared.Artifacts;
+using Static.Shared.Catalog;
+using Static.Templates.Json;
+
+namespace Static.Templates;
+
+/// <summary>
+/// The one renderer: path + data -> bytes. HTML through RazorLight (templates embedded in this assembly,
+/// compiled once by <see cref="CreateAsync"/>; Razor HTML-encodes every value), JSON through
+/// source-generated System.Text.Json (which escapes &lt;, &gt;, &amp; and quotes). Deterministic: the same data
+/// gives the same bytes; nothing reads the clock.
+/// </summary>
+public sealed class ArtifactRenderer
+{
+    private static readonly string[] Templates = ["_Header", "Home", "Product", "Category", "NotFound"];
+    private readonly RazorLightEngine engine;
+
+    private ArtifactRenderer(RazorLightEngine engine) => this.engine = engine;
+
+    /// <summary>Builds the engine and compiles every template (about a second and a half, once per process).</summary>
+    public static async Task<ArtifactRenderer> CreateAsync()
+    {
+        var engine = new RazorLightEngineBuilder()
+            .UseEmbeddedResourcesProject(typeof(ArtifactRenderer).Assembly, "Static.Templates.Views")
+            .SetOperatingAssembly(typeof(ArtifactRenderer).Assembly)
+            .UseMemoryCachingProvider()
+            .Build();
+        foreach (var template in Templates)
+        {
+            await engine.CompileTemplateAsync(template).ConfigureAwait(false);
+        }
+
+        return new ArtifactRenderer(engine);
+    }
+
+    public async Task<RenderedArtifact> RenderAsync(ArtifactData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var body = data switch
+        {
+            HomeData { Path.IsHtml: true } home => await HtmlAsync("Home", home).ConfigureAwait(false),
+            HomeData home => Json(HomeDocumentOf(home), ArtifactJsonContext.Default.HomeDocument),
+            ConfigData config => Json(new ConfigDocument(config.Site.Name, config.Site.Config), ArtifactJsonContext.Default.ConfigDocument),
+            ProductData { Path.IsHtml: true } product => await HtmlAsync("Product", product).ConfigureAwait(false),
+            ProductData product => Json(ProductDocumentOf(product), ArtifactJsonContext.Default.ProductDocument),
+            CategoryData { Path.IsHtml: true } category => await HtmlAsync("Category", category).ConfigureAwait(false),
+            CategoryData category => Json(CategoryDocumentOf(category), ArtifactJsonContext.Default.CategoryPageDocument),
+            NotFoundData notFound => await HtmlAsync("NotFound", notFound).ConfigureAwait(false),
+            _ => throw new ArgumentException($"No template renders {data.GetType().Name} for {data.Path.Path}.", nameof(data)),
+        };
+        return new RenderedArtifact(data.Path, body, data.Path.ContentType, data.DependencyKeys());
+    }
+
+    private async Task<byte[]> HtmlAsync<T>(string template, T model)
+    {
+        // CompileRenderAsync takes the compiled template from the cache and renders a fresh page instance,
+        // so concurrent renders do not share state.
+        var html = await engine.CompileRenderAsync(template, model).ConfigureAwait(false);
+        return Encoding.UTF8.GetBytes(html);
+    }
+
+    private static byte[] Json<T>(T document, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        JsonSerializer.SerializeToUtf8Bytes(document, typeInfo);
+
+    private static ProductSummaryDocument Summary(Product p) => new(
+        p.Id, p.Slug, p.Name, p.Price.Amount, p.Price.Currency,
+        string.Create(CultureInfo.InvariantCulture, $"/products/{p.Id}.json"), p.ImageUrls.Count > 0 ? p.ImageUrls[0] : null);
+
+    private static CategoryRefDocument Ref(Category c) => new(c.Id, c.Slug, c.Name, $"/categories/{c.Slug}/1.json");
+
+    private static HomeDocument HomeDocumentOf(HomeData home) =>
+        new(home.Site.Name, home.Site.Config.Banner, home.Featured.Select(Summary).ToList(), home.Categories.Select(Ref).ToList());
+
+    private static ProductDocument ProductDocumentOf(ProductData data)
+    {
+        var p = data.Product;
+        return new ProductDocument(p.Id, p.Slug, p.Name, p.Description, p.Price.Amount, p.Price.Currency, Ref(data.Category), p.ImageUrls, p.FeaturedRank, p.UpdatedAt, p.RowVersion);
+    }
+
+    private static CategoryPageDocument CategoryDocumentOf(CategoryData data) =>
+        new(Ref(data.Category), 1, data.Products.Select(Summary).ToList(), data.HasMore ? $"/categories/{data.Category.Slug}/2.json" : null);
+}

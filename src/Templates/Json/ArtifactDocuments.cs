@@ -1,0 +1,30 @@
+using System.Text.Json.Serialization;
+using Static.Shared.Catalog;
+
+namespace Static.Templates.Json;
+
+// The JSON artifacts' wire format (docs/artifacts.md). Stock is never here: the Api serves it.
+
+public sealed record ProductSummaryDocument(long Id, string Slug, string Name, decimal Price, string Currency, string Url, string? Image);
+
+public sealed record CategoryRefDocument(long Id, string Slug, string Name, string Url);
+
+public sealed record ProductDocument(
+    long Id, string Slug, string Name, string Description, decimal Price, string Currency,
+    CategoryRefDocument Category, IReadOnlyList<string> Images, int? FeaturedRank, DateTimeOffset UpdatedAt, long RowVersion);
+
+public sealed record HomeDocument(string Site, Banner? Banner, IReadOnlyList<ProductSummaryDocument> Featured, IReadOnlyList<CategoryRefDocument> Categories);
+
+public sealed record CategoryPageDocument(CategoryRefDocument Category, int Page, IReadOnlyList<ProductSummaryDocument> Products, string? Next);
+
+public sealed record ConfigDocument(string Site, SiteConfig Config);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    WriteIndented = false)]
+[JsonSerializable(typeof(ProductDocument))]
+[JsonSerializable(typeof(HomeDocument))]
+[JsonSerializable(typeof(CategoryPageDocument))]
+[JsonSerializable(typeof(ConfigDocument))]
+internal sealed partial class ArtifactJsonContext : JsonSerializerContext;
