@@ -155,7 +155,9 @@ up_s3rver() {
   check_port_free s3rver "$S3_PORT" STATIC_S3_PORT
   mkdir -p "$dir" && echo "$S3_PORT" >"$dir/port"
   mkdir -p "$dir/data"
-  nohup node "$NPM_DIR/node_modules/s3rver/bin/s3rver.js" -d "$dir/data" -a 127.0.0.1 -p "$S3_PORT" --silent \
+  # --openssl-legacy-provider: s3rver encrypts listing continuation tokens with DES, which Node 20's
+  # OpenSSL 3 refuses by default; without it any listing past 1,000 keys answers 500 InternalError.
+  NODE_OPTIONS=--openssl-legacy-provider nohup node "$NPM_DIR/node_modules/s3rver/bin/s3rver.js" -d "$dir/data" -a 127.0.0.1 -p "$S3_PORT" --silent \
     --configure-bucket "$BUCKET" \
     >"$dir/s3rver.log" 2>&1 &
   echo $! >"$dir/s3rver.pid"

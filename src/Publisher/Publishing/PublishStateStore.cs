@@ -16,7 +16,8 @@ public sealed record LiveState(
     IReadOnlyDictionary<string, PublishedEntity> Entities,
     long? Version,
     ManifestRoot? Root,
-    string? RootSha256);
+    string? RootSha256,
+    string? SettingsHash);
 
 /// <summary>Another publish holds the lock.</summary>
 public sealed class PublishBusyException(string message) : Exception(message);
@@ -58,12 +59,13 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
         }
     }
 
-    public async Task<long> StartAsync(string trigger, bool full, CancellationToken cancellationToken)
+    public async Task<long> StartAsync(string trigger, bool full, string settingsHash, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "insert into publishes (state, trigger, full_render) values ('running', @trigger, @full) returning version");
+            "insert into publishes (state, trigger, full_render, settings_hash) values ('running', @trigger, @full, @settings) returning version");
         command.Parameters.AddWithValue("trigger", trigger);
         command.Parameters.AddWithValue("full", full);
+        command.Parameters.AddWithValue("settings", settingsHash);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -91,6 +93,12 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
             }
         }
 
+        string? settingsHash;
+        await using (var command = dataSource.CreateCommand("select settings_hash from publishes where state = 'succeeded' order by version desc limit 1"))
+        {
+            settingsHash = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        }
+
         await using (var command = dataSource.CreateCommand(
             "select version, manifest::text, manifest_sha256 from publishes where state = 'succeeded' and manifest is not null order by version desc limit 1"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -98,11 +106,11 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var root = ManifestSharding.DeserializeRoot(System.Text.Encoding.UTF8.GetBytes(reader.GetString(1)));
-                return new LiveState(artifacts, entities, reader.GetInt64(0), root, reader.IsDBNull(2) ? null : reader.GetString(2));
+                return new LiveState(artifacts, entities, reader.GetInt64(0), root, reader.IsDBNull(2) ? null : reader.GetString(2), settingsHash);
             }
         }
 
-        return new LiveState(artifacts, entities, null, null, null);
+        return new LiveState(artifacts, entities, null, null, null, settingsHash);
     }
 
     /// <summary>The dependency index: every live path that depended on any of <paramref name="keys"/>.</summary>

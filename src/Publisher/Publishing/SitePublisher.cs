@@ -7,6 +7,7 @@ using Static.Publisher.Stores;
 using Static.Shared.Artifacts;
 using Static.Shared.Catalog;
 using Static.Shared.Configuration;
+using Static.Shared.Manifests;
 using Static.Templates;
 
 namespace Static.Publisher.Publishing;
@@ -45,13 +46,14 @@ public sealed partial class SitePublisher(
 
             var universe = Universe(categories, products);
             var entities = CurrentEntities(categories, products, configVersion);
-            var full = options.Full || live.Root is null || live.Entities.Count == 0;
+            var settingsHash = SettingsHash();
+            var full = options.Full || live.Root is null || live.Entities.Count == 0 || live.SettingsHash != settingsHash;
             var renderSet = full
                 ? universe.Keys.ToHashSet(StringComparer.Ordinal)
                 : await IncrementalRenderSetAsync(live, universe, entities, categories, products, cancellationToken).ConfigureAwait(false);
             var removed = live.Artifacts.Keys.Where(p => !universe.ContainsKey(p)).Order(StringComparer.Ordinal).ToList();
 
-            long? run = options.DryRun ? null : await state.StartAsync(options.Trigger, full, cancellationToken).ConfigureAwait(false);
+            long? run = options.DryRun ? null : await state.StartAsync(options.Trigger, full, settingsHash, cancellationToken).ConfigureAwait(false);
             try
             {
                 var rendered = await RenderAsync(renderSet.Select(p => universe[p]).ToList(), site, categories, full, progress, cancellationToken).ConfigureAwait(false);
@@ -118,6 +120,15 @@ public sealed partial class SitePublisher(
                 await held.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The settings that shape artifacts and their headers; a change makes the next publish a full one.</summary>
+    private string SettingsHash()
+    {
+        var p = config.Publish;
+        var text = string.Join('\n', ObjectKeys.FormatVersion, config.Site.Name, config.Catalog.ListingPageSize, config.Catalog.FeaturedCount,
+            p.CacheControl.Html, p.CacheControl.Json, p.CacheControl.Immutable, p.CacheControl.Manifest, p.ProductsPerShard, p.CategoriesPerShard);
+        return ContentHash.Sha256(Encoding.UTF8.GetBytes(text))[..16];
     }
 
     private static Dictionary<string, ArtifactPath> Universe(IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products)

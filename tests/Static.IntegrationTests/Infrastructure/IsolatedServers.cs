@@ -4,8 +4,18 @@ namespace Static.IntegrationTests.Infrastructure;
 /// Per test class (IClassFixture): its own database, bucket and Redis key prefix on the shared servers,
 /// so classes run in parallel and never touch what ./run.sh seeded.
 /// </summary>
-public sealed class IsolatedServers : IAsyncLifetime
+public sealed class IsolatedServers : IAsyncLifetime, IAsyncDisposable
 {
+    /// <summary>For a test that wants servers of its own rather than its class's.</summary>
+    public static async Task<IsolatedServers> CreateAsync()
+    {
+        var servers = new IsolatedServers();
+        await servers.InitializeAsync();
+        return servers;
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+
     private TestDatabase? database;
     private TestBucket? bucket;
     private TestRedis? redis;

@@ -57,11 +57,19 @@ public sealed class TestBucket : IAsyncDisposable
     {
         try
         {
-            var listing = await Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Name });
-            foreach (var o in listing.S3Objects ?? [])
+            string? token = null;
+            do
             {
-                await Client.DeleteObjectAsync(Name, o.Key);
+                var listing = await Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Name, ContinuationToken = token });
+                var keys = (listing.S3Objects ?? []).Select(o => new KeyVersion { Key = o.Key }).ToList();
+                if (keys.Count > 0)
+                {
+                    await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (k, ct) => await Client.DeleteObjectAsync(Name, k.Key, ct));
+                }
+
+                token = listing.IsTruncated == true ? listing.NextContinuationToken : null;
             }
+            while (token is not null);
 
             await Client.DeleteBucketAsync(Name);
         }

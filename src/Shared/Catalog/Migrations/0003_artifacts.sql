@@ -27,4 +27,7 @@ alter table publishes
     add column artifacts_unchanged integer null,
     add column objects_deleted     integer null,
     add column manifest_sha256     text    null,
-    add column full_render         boolean not null default false;
+    add column full_render         boolean not null default false,
+    -- A fingerprint of the settings that shape artifacts (site name, page sizes, Cache-Control, sharding):
+    -- when it differs from the live one, an incremental publish renders everything.
+    add column settings_hash       text    null;
