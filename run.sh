@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The front door: brings up the local stack, migrates, seeds a demo catalog if the catalog is empty,
-# starts the Api, and stays in the foreground until Ctrl-C, then stops what it started.
+# publishes it to s3rver (only what changed since the last run), starts the Api, and stays in the
+# foreground until Ctrl-C, then stops what it started.
 #   ./run.sh            run until Ctrl-C
 #   ./run.sh --once     run end to end, check it answers, stop (what CI and a quick try use)
 # Settings: STATIC_SEED_PRODUCTS (default: seed.products in publish-config.json, 10,000),
@@ -53,6 +54,9 @@ else
   "${PUBLISHER[@]}" seed --if-empty
 fi
 
+say "publishing to s3://$STATIC_S3_BUCKET on s3rver (only what changed since the last run) ..."
+"${PUBLISHER[@]}" publish
+
 say "starting the Api on $STATIC_API_URL ..."
 env ASPNETCORE_URLS="$STATIC_API_URL" Logging__LogLevel__Default=Warning "Logging__LogLevel__Microsoft.Hosting.Lifetime=Information" \
   dotnet "$ROOT/.local/build/api/Static.Api.dll" >.local/api.log 2>&1 &
@@ -68,17 +72,21 @@ curl -fsS "$STATIC_API_URL/readyz" >/dev/null || { tail -30 .local/api.log; say 
 cat <<MSG
 
   Static is up.
-    Edge (Varnish, the whole system):  $STATIC_EDGE_URL/
+    Open the site (Varnish edge):       $STATIC_EDGE_URL/
+      the manifest:                     $STATIC_EDGE_URL/manifest.json
+      a product:                        $STATIC_EDGE_URL/products/1.html  (and /products/1.json)
+    Object store (s3rver):              $STATIC_S3_SERVICE_URL/$STATIC_S3_BUCKET/index.html
     Api:                                $STATIC_API_URL/readyz
-    Object store (s3rver):              $STATIC_S3_SERVICE_URL/$STATIC_S3_BUCKET/
     PostgreSQL:                         $STATIC_DATABASE
-  Publishing to the store arrives with the publisher (issue 3); until then the edge has nothing to serve.
+  Republish after a change: dotnet .local/build/publisher/publisher.dll publish
   Logs: .local/api.log, .local/*/*.log. Stop with Ctrl-C.
 
 MSG
 
 if [ "$ONCE" = 1 ]; then
-  say "--once: stack, migrations, seed and Api all answered; stopping."
+  curl -fsS "$STATIC_EDGE_URL/manifest.json" >/dev/null || { say "the edge does not serve the manifest"; exit 1; }
+  curl -fsS "$STATIC_EDGE_URL/" | grep -q "<title>" || { say "the edge does not serve the homepage"; exit 1; }
+  say "--once: stack, migrations, seed, publish, edge and Api all answered; stopping."
   exit 0
 fi
 wait "$API_PID"

@@ -109,7 +109,7 @@ public sealed class PublishTests
         var categories = await new Static.Shared.Catalog.CatalogStore(servers.Database.DataSource).GetCategoriesAsync(CancellationToken.None);
         foreach (var path in new[] { ArtifactPath.ProductHtml(7), ArtifactPath.ProductJson(7) })
         {
-            var rendered = await harness.Renderer.RenderAsync(new ProductData(path, site, product, categories.Single(c => c.Id == product.CategoryId)));
+            var rendered = await (await PublisherHarness.RendererAsync()).RenderAsync(new ProductData(path, site, product, categories.Single(c => c.Id == product.CategoryId)));
             var stored = await harness.S3.GetAsync(path.Key, CancellationToken.None);
             Assert.Equal(rendered.Body, stored!.Body);
             Assert.Equal(path.ContentType, stored.ContentType);

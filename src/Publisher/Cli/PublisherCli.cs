@@ -212,7 +212,7 @@ public static class PublisherCli
             if (publishing)
             {
                 services.AddObjectStore(config, stack, Path.GetDirectoryName(Path.GetFullPath(path))!);
-                services.AddPublishing(await ArtifactRenderer.CreateAsync().ConfigureAwait(false));
+                services.AddPublishing(new RendererSource(ArtifactRenderer.CreateAsync));
             }
 
             await using var provider = services.BuildServiceProvider();

@@ -6,8 +6,8 @@ namespace Static.Publisher.Publishing;
 
 public static class PublishingServiceCollectionExtensions
 {
-    /// <summary>The publish pipeline. The renderer is built (templates compiled) once, before the container.</summary>
-    public static IServiceCollection AddPublishing(this IServiceCollection services, ArtifactRenderer renderer)
+    /// <summary>The publish pipeline. The renderer is compiled once, on first use.</summary>
+    public static IServiceCollection AddPublishing(this IServiceCollection services, RendererSource renderer)
     {
         services.TryAddSingleton(renderer);
         services.TryAddSingleton<PublishStateStore>();

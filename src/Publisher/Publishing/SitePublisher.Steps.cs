@@ -41,6 +41,12 @@ public sealed partial class SitePublisher
         List<ArtifactPath> paths, SiteInfo site, IReadOnlyList<Category> categories, bool full,
         IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
     {
+        if (paths.Count == 0)
+        {
+            return [];
+        }
+
+        var renderer = await renderers.GetAsync().ConfigureAwait(false);
         var categoriesById = categories.ToDictionary(c => c.Id);
         var categoriesBySlug = categories.ToDictionary(c => c.Slug, StringComparer.Ordinal);
 

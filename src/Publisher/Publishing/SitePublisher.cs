@@ -19,7 +19,7 @@ namespace Static.Publisher.Publishing;
 /// </summary>
 public sealed partial class SitePublisher(
     PublishConfig config,
-    ArtifactRenderer renderer,
+    RendererSource renderers,
     ArtifactDataReader data,
     CatalogStore catalog,
     PublishStateStore state,

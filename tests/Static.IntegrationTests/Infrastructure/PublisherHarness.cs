@@ -32,8 +32,6 @@ public sealed class PublisherHarness : IAsyncDisposable
 
     public PublishConfig Config => provider.GetRequiredService<PublishConfig>();
 
-    public ArtifactRenderer Renderer => provider.GetRequiredService<ArtifactRenderer>();
-
     public IServiceProvider Services => provider;
 
     public static Task<ArtifactRenderer> RendererAsync() => SharedRenderer.Value;
@@ -52,7 +50,7 @@ public sealed class PublisherHarness : IAsyncDisposable
             .AddSingleton(config)
             .AddCatalogStore(servers.Database.ConnectionString)
             .AddSingleton(wrap is null ? s3 : wrap(s3))
-            .AddPublishing(await SharedRenderer.Value);
+            .AddPublishing(new RendererSource(await SharedRenderer.Value));
         return new PublisherHarness(services.BuildServiceProvider(), s3);
     }
 
