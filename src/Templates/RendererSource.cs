@@ -8,7 +8,8 @@ public sealed class RendererSource
 {
     private readonly Lazy<Task<ArtifactRenderer>> renderer;
 
-    public RendererSource(Func<Task<ArtifactRenderer>> factory) => renderer = new Lazy<Task<ArtifactRenderer>>(factory);
+    // Task.Run: compiling is CPU work that would otherwise run synchronously on the caller until its first await.
+    public RendererSource(Func<Task<ArtifactRenderer>> factory) => renderer = new Lazy<Task<ArtifactRenderer>>(() => Task.Run(factory));
 
     public RendererSource(ArtifactRenderer ready) => renderer = new Lazy<Task<ArtifactRenderer>>(Task.FromResult(ready));
 

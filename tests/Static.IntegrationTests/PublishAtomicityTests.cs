@@ -27,7 +27,8 @@ public sealed class PublishAtomicityTests
 
         // A reader polls the store's root the whole time and checks everything it references.
         using var stop = new CancellationTokenSource();
-        var reader = Task.Run(() => ReadUntilStoppedAsync(servers.Bucket.Name, stop.Token));
+        var progress = new ReaderProgress();
+        var reader = Task.Run(() => ReadUntilStoppedAsync(servers.Bucket.Name, progress, stop.Token));
 
         FailingObjectStore? failing = null;
         await using (var broken = await PublisherHarness.CreateAsync(servers, wrap: s3 => failing = new FailingObjectStore(s3, failAfter: 25)))
@@ -37,6 +38,7 @@ public sealed class PublishAtomicityTests
         }
 
         Assert.True(failing!.Puts > 25, "the failure must have happened part-way through the uploads");
+        await progress.WaitForMoreChecksAsync(1);   // the reader checked the store as the failed run left it
         await using (var states = servers.Database.DataSource.CreateCommand("select state from publishes order by version"))
         {
             Assert.Equal(["succeeded", "failed"], await ReadStringsAsync(states));
@@ -50,15 +52,15 @@ public sealed class PublishAtomicityTests
             Assert.Contains("Second Edition 40", page, StringComparison.Ordinal);
         }
 
-        await Task.Delay(300);
+        await progress.WaitForMoreChecksAsync(1);   // and as the completing run left it
         await stop.CancelAsync();
         var (manifestsSeen, versions) = await reader;
-        Assert.True(manifestsSeen >= 3, $"the reader should have checked several manifests, saw {manifestsSeen}");
+        Assert.True(manifestsSeen >= 2, $"the reader should have checked several manifests, saw {manifestsSeen}");
         Assert.Contains(versions, v => v > 1);
     }
 
     /// <summary>Returns how many manifests it checked and the versions seen; throws on the first broken reference.</summary>
-    private static async Task<(int Seen, HashSet<long> Versions)> ReadUntilStoppedAsync(string bucket, CancellationToken stop)
+    private static async Task<(int Seen, HashSet<long> Versions)> ReadUntilStoppedAsync(string bucket, ReaderProgress progress, CancellationToken stop)
     {
         var s3 = new S3ObjectStore(StackServers.Settings.S3ServiceUrl, bucket, StackServers.Settings.S3AccessKey, StackServers.Settings.S3SecretKey);
         var seen = 0;
@@ -88,10 +90,30 @@ public sealed class PublishAtomicityTests
 
             seen++;
             versions.Add(root.Version);
+            progress.Checked();
         }
 
         s3.Dispose();
         return (seen, versions);
+    }
+
+    /// <summary>Lets the test wait until the reader has completed more checks (bounded).</summary>
+    private sealed class ReaderProgress
+    {
+        private int checks;
+
+        public void Checked() => Interlocked.Increment(ref checks);
+
+        public async Task WaitForMoreChecksAsync(int more)
+        {
+            var target = Volatile.Read(ref checks) + more;
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (Volatile.Read(ref checks) < target)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the manifest reader made no progress in two minutes");
+                await Task.Delay(50);
+            }
+        }
     }
 
     private static async Task<List<string>> ReadStringsAsync(NpgsqlCommand command)

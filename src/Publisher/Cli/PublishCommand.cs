@@ -66,7 +66,7 @@ internal static class PublishCommand
 
     private static PublishSummary Summary(PublishResult r) => new(
         r.Version, r.Run, r.DryRun, r.Full, r.Artifacts, r.Rendered, r.Uploaded, r.Unchanged, r.Deleted,
-        r.Invalidations.Count, r.ObjectsWritten, r.BytesUploaded, Math.Round(r.Elapsed.TotalSeconds, 3));
+        r.Invalidations.Count, r.ObjectsWritten, r.BytesUploaded, Math.Round(r.Elapsed.TotalSeconds, 3), r.Stages);
 
     private static async Task WriteTextAsync(TextWriter output, PublishResult r)
     {

@@ -16,7 +16,8 @@ public sealed record PublishSummary(
     int Invalidated,
     int Objects,
     long Bytes,
-    double Seconds);
+    double Seconds,
+    IReadOnlyDictionary<string, double> Stages);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(PublishSummary))]

@@ -23,6 +23,7 @@ public static class PublisherCli
     public const int ExitFailed = 1;
     public const int ExitUsage = 2;
     public const int ExitBusy = 3;
+    public const int ExitPaused = 4;
 
     public static async Task<int> RunAsync(
         string[] args, TextWriter stdout, TextWriter stderr, StackSettings? settings = null, string? configPath = null,
@@ -54,6 +55,12 @@ public static class PublisherCli
         root.Subcommands.Add(MigrateCommand(context));
         root.Subcommands.Add(SeedCommand(context));
         root.Subcommands.Add(PublishCommand.Create(context));
+        foreach (var command in OperationsCommands.Create(context))
+        {
+            root.Subcommands.Add(command);
+        }
+
+        root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(ConfigCommand(context));
         return root;
     }
@@ -186,6 +193,24 @@ public static class PublisherCli
 
         public string? ConfigPath { get; } = configPath;
 
+        /// <summary>Loads publish-config.json and the stack settings; on failure writes the error and returns false.</summary>
+        public async Task<(PublishConfig Config, StackSettings Stack, string ConfigPath)?> TryLoadAsync()
+        {
+            var path = ConfigPath ?? PublishConfigLoader.Locate();
+            try
+            {
+                var config = PublishConfigLoader.Load(path);
+                var stack = settings ?? StackSettings.Load();
+                stack.RequireDatabase();
+                return (config, stack, path);
+            }
+            catch (ConfigException e)
+            {
+                await Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return null;
+            }
+        }
+
         public async Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> body, CancellationToken cancellationToken, bool publishing = false)
         {
             PublishConfig config;
@@ -229,6 +254,11 @@ public static class PublisherCli
             {
                 await Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
                 return ExitBusy;
+            }
+            catch (Operations.PublishPausedException e)
+            {
+                await Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return ExitPaused;
             }
             catch (ObjectStoreUnavailableException e)
             {

@@ -26,4 +26,8 @@ public sealed record PublishResult(
     IReadOnlyList<string> UploadedPaths,
     IReadOnlyList<string> DeletedPaths,
     IReadOnlyList<string> Invalidations,
-    IReadOnlyList<string> ObjectKeysWritten);
+    IReadOnlyList<string> ObjectKeysWritten)
+{
+    /// <summary>Seconds spent in each stage (plan, load, render, upload, record), in order.</summary>
+    public IReadOnlyDictionary<string, double> Stages { get; init; } = new Dictionary<string, double>();
+}

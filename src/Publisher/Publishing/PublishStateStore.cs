@@ -182,6 +182,8 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
                 insert into artifacts select * from incoming_artifacts
                 on conflict (path) do update set sha256 = excluded.sha256, headers_hash = excluded.headers_hash, size = excluded.size,
                     shard = excluded.shard, dependency_keys = excluded.dependency_keys, version = excluded.version
+                where (artifacts.sha256, artifacts.headers_hash, artifacts.shard, artifacts.dependency_keys)
+                      is distinct from (excluded.sha256, excluded.headers_hash, excluded.shard, excluded.dependency_keys)
                 """, cancellationToken).ConfigureAwait(false);
         }
 
@@ -217,6 +219,7 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
                 """
                 insert into published_entities select * from incoming_entities
                 on conflict (entity_key) do update set row_version = excluded.row_version, listing_keys = excluded.listing_keys
+                where (published_entities.row_version, published_entities.listing_keys) is distinct from (excluded.row_version, excluded.listing_keys)
                 """, cancellationToken).ConfigureAwait(false);
         }
 

@@ -12,6 +12,13 @@ public static class PublishingServiceCollectionExtensions
         services.TryAddSingleton(renderer);
         services.TryAddSingleton<PublishStateStore>();
         services.TryAddSingleton<SitePublisher>();
+        services.TryAddSingleton<Operations.PinState>();
+        services.TryAddSingleton<Operations.VersionHistory>();
+        services.TryAddSingleton<Operations.RollbackService>();
+        services.TryAddSingleton<Operations.GarbageCollector>();
+        services.TryAddSingleton<Operations.PublisherOperations>();
+        services.TryAddSingleton<Operations.PublishHealth>();
+        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 }

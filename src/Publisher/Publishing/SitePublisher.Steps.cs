@@ -39,14 +39,15 @@ public sealed partial class SitePublisher
 
     private async Task<List<RenderedItem>> RenderAsync(
         List<ArtifactPath> paths, SiteInfo site, IReadOnlyList<Category> categories, bool full,
-        IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
+        StageClock stages, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
     {
         if (paths.Count == 0)
         {
             return [];
         }
 
-        var renderer = await renderers.GetAsync().ConfigureAwait(false);
+        // Compile the templates (once per process) while the data loads.
+        var compiling = renderers.GetAsync();
         var categoriesById = categories.ToDictionary(c => c.Id);
         var categoriesBySlug = categories.ToDictionary(c => c.Slug, StringComparer.Ordinal);
 
@@ -74,6 +75,8 @@ public sealed partial class SitePublisher
         var featured = needsHome ? await data.GetFeaturedAsync(config.Catalog.FeaturedCount, cancellationToken).ConfigureAwait(false) : [];
         var topLevel = categories.Where(c => c.ParentId is null).ToList();
 
+        var renderer = await compiling.ConfigureAwait(false);
+        stages.Lap("load");
         var items = new RenderedItem[paths.Count];
         var done = 0;
         var parallelism = config.Publish.RenderParallelism > 0 ? config.Publish.RenderParallelism : Environment.ProcessorCount;
@@ -97,6 +100,7 @@ public sealed partial class SitePublisher
                 progress?.Report(new PublishProgress("rendering", n, paths.Count));
             }
         }).ConfigureAwait(false);
+        stages.Lap("render");
         return [.. items];
     }
 
@@ -186,7 +190,8 @@ public sealed partial class SitePublisher
             rootShards[group.Key] = hash;
         }
 
-        foreach (var emptied in touched.Where(s => !entries.Values.Any(e => e.Shard == s)))
+        var occupied = entries.Values.Select(e => e.Shard).ToHashSet(StringComparer.Ordinal);
+        foreach (var emptied in touched.Where(s => !occupied.Contains(s)))
         {
             rootShards.Remove(emptied);
         }
@@ -233,12 +238,12 @@ public sealed partial class SitePublisher
 
         // 1. Immutable, content-addressed copies (skipping bytes some live path already has).
         var immutables = changed.Where(c => !liveHashes.Contains(c.Sha256)).DistinctBy(c => c.Sha256)
-            .Select(c => new ObjectToPut(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension), c.Body!, c.Artifact.ContentType, cc.Immutable, Meta(c)))
+            .Select(c => new ObjectToPut(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension), c.Body!, c.Artifact.ContentType, cc.Immutable, Meta(c), ContentAddressed: true))
             .ToList();
         // 2. Stable paths, overwritten in place.
         var stables = changed.Select(c => new ObjectToPut(c.Artifact.Key, c.Body!, c.Artifact.ContentType, c.CacheControl, Meta(c))).ToList();
         // 3. Shards (immutable by name), 4. the root last.
-        var shards = manifest.Shards.Select(s => new ObjectToPut(s.Key, s.Bytes, "application/json; charset=utf-8", cc.Immutable, new Dictionary<string, string>())).ToList();
+        var shards = manifest.Shards.Select(s => new ObjectToPut(s.Key, s.Bytes, "application/json; charset=utf-8", cc.Immutable, new Dictionary<string, string>(), ContentAddressed: true)).ToList();
         var root = new ObjectToPut(ObjectKeys.ManifestRoot, manifest.RootBytes, "application/json; charset=utf-8", cc.Manifest,
             new Dictionary<string, string> { ["sha256"] = manifest.RootSha256 });
 

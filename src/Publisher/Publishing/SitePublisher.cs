@@ -23,6 +23,7 @@ public sealed partial class SitePublisher(
     ArtifactDataReader data,
     CatalogStore catalog,
     PublishStateStore state,
+    Operations.PinState pins,
     IObjectStore store,
     ILogger<SitePublisher> logger)
 {
@@ -32,11 +33,18 @@ public sealed partial class SitePublisher(
     {
         ArgumentNullException.ThrowIfNull(options);
         var watch = Stopwatch.StartNew();
+        var stages = new StageClock();
         await store.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
 
         IAsyncDisposable? held = options.DryRun ? null : await state.AcquireLockAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (!options.DryRun)
+            {
+                // A rollback pinned a version: no publish may undo it until 'publisher resume'.
+                await pins.ThrowIfPinnedAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             progress?.Report(new PublishProgress("planning", 0, 1));
             var live = await state.LoadLiveAsync(cancellationToken).ConfigureAwait(false);
             var (siteConfig, configVersion) = await data.GetSiteConfigAsync(cancellationToken).ConfigureAwait(false);
@@ -53,10 +61,11 @@ public sealed partial class SitePublisher(
                 : await IncrementalRenderSetAsync(live, universe, entities, categories, products, cancellationToken).ConfigureAwait(false);
             var removed = live.Artifacts.Keys.Where(p => !universe.ContainsKey(p)).Order(StringComparer.Ordinal).ToList();
 
+            stages.Lap("plan");
             long? run = options.DryRun ? null : await state.StartAsync(options.Trigger, full, settingsHash, cancellationToken).ConfigureAwait(false);
             try
             {
-                var rendered = await RenderAsync(renderSet.Select(p => universe[p]).ToList(), site, categories, full, progress, cancellationToken).ConfigureAwait(false);
+                var rendered = await RenderAsync(renderSet.Select(p => universe[p]).ToList(), site, categories, full, stages, progress, cancellationToken).ConfigureAwait(false);
                 var changed = rendered.Where(r => !live.Artifacts.TryGetValue(r.Path, out var was) || was.Sha256 != r.Sha256 || was.HeadersHash != r.HeadersHash)
                     .OrderBy(r => r.Path, StringComparer.Ordinal).ToList();
                 var unchanged = rendered.Count - changed.Count;
@@ -68,13 +77,14 @@ public sealed partial class SitePublisher(
                 var newVersion = run ?? (live.Version ?? 0) + 1;
                 var manifest = BuildManifest(live, rendered, changed, removed, newVersion);
                 var invalidations = Invalidations(changed, removed);
+                stages.Lap("diff");
 
                 if (options.DryRun)
                 {
                     var plannedKeys = PlannedKeys(live, changed, manifest);
                     return new PublishResult(live.Version, null, true, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
                         plannedKeys.Count, changed.Sum(c => (long)c.Size), watch.Elapsed,
-                        changed.Select(c => c.Path).ToList(), removed, invalidations, plannedKeys);
+                        changed.Select(c => c.Path).ToList(), removed, invalidations, plannedKeys) { Stages = stages.Laps };
                 }
 
                 var written = new ConcurrentBag<string>();
@@ -88,23 +98,26 @@ public sealed partial class SitePublisher(
                     await RepairRootAsync(live, written, cancellationToken).ConfigureAwait(false);
                 }
 
+                stages.Lap("upload");
+
                 await state.CommitAsync(new PublishCommit(
                     run!.Value,
                     ReplaceAllArtifacts: false,
                     rendered.Select(r => new ArtifactRow(r.Path, r.Sha256, r.HeadersHash, r.Size, r.Shard, r.DependencyKeys)).ToList(),
                     removed,
-                    ReplaceAllEntities: full,
-                    full ? entities.Values.ToList() : ChangedEntities(live, entities),
-                    full ? [] : live.Entities.Keys.Where(k => !entities.ContainsKey(k)).ToList(),
+                    ReplaceAllEntities: false,
+                    ChangedEntities(live, entities),
+                    live.Entities.Keys.Where(k => !entities.ContainsKey(k)).ToList(),
                     universe.Count, changed.Count, unchanged, removed.Count, bytes, invalidations.Count,
                     manifest.Changed ? Encoding.UTF8.GetString(manifest.RootBytes) : null,
                     manifest.Changed ? manifest.RootSha256 : null), cancellationToken).ConfigureAwait(false);
 
+                stages.Lap("record");
                 var liveVersion = manifest.Changed ? run : live.Version;
                 LogPublished(logger, run.Value, liveVersion ?? 0, universe.Count, changed.Count, unchanged, removed.Count, watch.Elapsed.TotalSeconds);
                 return new PublishResult(liveVersion, run, false, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
                     written.Count, bytes, watch.Elapsed, changed.Select(c => c.Path).ToList(), removed, invalidations,
-                    written.Order(StringComparer.Ordinal).ToList());
+                    written.Order(StringComparer.Ordinal).ToList()) { Stages = stages.Laps };
             }
             catch (Exception e) when (run is not null)
             {
@@ -119,6 +132,21 @@ public sealed partial class SitePublisher(
             {
                 await held.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Seconds per stage, for the summary and the benchmark.</summary>
+    private sealed class StageClock
+    {
+        private readonly Stopwatch watch = Stopwatch.StartNew();
+        private readonly Dictionary<string, double> laps = [];
+
+        public IReadOnlyDictionary<string, double> Laps => laps;
+
+        public void Lap(string stage)
+        {
+            laps[stage] = Math.Round(watch.Elapsed.TotalSeconds, 3);
+            watch.Restart();
         }
     }
 

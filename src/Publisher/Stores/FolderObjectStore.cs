@@ -2,13 +2,14 @@ namespace Static.Publisher.Stores;
 
 /// <summary>
 /// A plain folder: for runs without any server, benchmarks and inspection. Keys become relative paths
-/// under the root; each write goes to a temporary file renamed into place, so a reader never sees half a
-/// file. Headers are not stored (a static file server derives Content-Type from the extension); the
+/// under the root; a stable path is written to a temporary file renamed into place, so a reader never
+/// sees half a file; a content-addressed object is written in place. Headers are not stored (a static file server derives Content-Type from the extension); the
 /// publisher keeps them in the live manifest, so a header change is still detected.
 /// </summary>
 public sealed class FolderObjectStore(string root) : IObjectStore
 {
     private readonly string root = Path.GetFullPath(root);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> knownDirectories = new(StringComparer.Ordinal);
 
     public string Description => $"folder {root}";
 
@@ -33,17 +34,27 @@ public sealed class FolderObjectStore(string root) : IObjectStore
     {
         ArgumentNullException.ThrowIfNull(item);
         var path = PathOf(item.Key);
-        var temp = path + ".tmp-" + Environment.CurrentManagedThreadId;
-        try
+        // Create each folder once, before writing: with parallel writers, reacting to "directory not found"
+        // races (.NET reports ENOENT as FileNotFound once another writer has created the folder).
+        var directory = Path.GetDirectoryName(path)!;
+        if (!knownDirectories.ContainsKey(directory))
         {
-            await File.WriteAllBytesAsync(temp, item.Body, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllBytesAsync(temp, item.Body, cancellationToken).ConfigureAwait(false);
+            Directory.CreateDirectory(directory);
+            knownDirectories.TryAdd(directory, 0);
         }
 
+        if (item.ContentAddressed)
+        {
+            // Named by its bytes: nothing reads it before a manifest names it, and the manifest is written
+            // after it. A crash mid-write leaves a partial file that no manifest names; the next run that
+            // needs those bytes writes the whole file again (over it).
+            await File.WriteAllBytesAsync(path, item.Body, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // A stable path may be read at any moment: write aside, then rename over it (atomic).
+        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        await File.WriteAllBytesAsync(temp, item.Body, cancellationToken).ConfigureAwait(false);
         File.Move(temp, path, overwrite: true);
     }
 
@@ -63,6 +74,28 @@ public sealed class FolderObjectStore(string root) : IObjectStore
     {
         File.Delete(PathOf(key));
         return Task.CompletedTask;
+    }
+
+#pragma warning disable CS1998 // an async iterator over a synchronous directory walk
+    public async IAsyncEnumerable<ListedObject> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+#pragma warning restore CS1998
+    {
+        var start = Path.Combine(root, Path.GetDirectoryName(prefix) ?? "");
+        if (!Directory.Exists(start))
+        {
+            yield break;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var key = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (key.StartsWith(prefix, StringComparison.Ordinal) && !key.Contains(".tmp-", StringComparison.Ordinal))
+            {
+                var info = new FileInfo(file);
+                yield return new ListedObject(key, info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero));
+            }
+        }
     }
 
     private string PathOf(string key)

@@ -1,15 +1,23 @@
 namespace Static.Publisher.Stores;
 
-/// <summary>One object to write: its key, bytes and the headers it is served with.</summary>
+/// <summary>
+/// One object to write: its key, bytes and the headers it is served with. <see cref="ContentAddressed"/>
+/// objects are named by their bytes: nobody reads them before a manifest names them, and a second write
+/// of the same key writes the same bytes.
+/// </summary>
 public sealed record ObjectToPut(
     string Key,
     ReadOnlyMemory<byte> Body,
     string ContentType,
     string CacheControl,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata,
+    bool ContentAddressed = false);
 
 /// <summary>An object read back, with its headers as stored.</summary>
 public sealed record StoredObject(string Key, byte[] Body, string? ContentType, string? CacheControl, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>An object found by a listing: only garbage collection lists a store.</summary>
+public sealed record ListedObject(string Key, long Size, DateTimeOffset LastModified);
 
 /// <summary>A store that cannot be used: missing bucket, unreachable endpoint, unwritable folder.</summary>
 public sealed class ObjectStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
@@ -33,4 +41,7 @@ public interface IObjectStore
 
     /// <summary>Deletes the object; deleting a missing one is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Every object under <paramref name="prefix"/> (garbage collection only; publishing never lists).</summary>
+    IAsyncEnumerable<ListedObject> ListAsync(string prefix, CancellationToken cancellationToken);
 }

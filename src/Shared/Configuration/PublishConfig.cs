@@ -22,6 +22,37 @@ public sealed class PublishConfig
 
     [Required]
     public PublishSection Publish { get; set; } = new();
+
+    [Required]
+    public ScheduleSection Schedule { get; set; } = new();
+
+    [Required]
+    public RetentionSection Retention { get; set; } = new();
+}
+
+public sealed class ScheduleSection
+{
+    /// <summary>
+    /// Quartz cron (seconds first) for the full publish, the safety net behind incremental publishes.
+    /// Checked at start-up of <c>publisher run</c>.
+    /// </summary>
+    [Required, MinLength(1)]
+    public string FullPublishCron { get; set; } = "0 0 * * * ?";
+}
+
+public sealed class RetentionSection
+{
+    /// <summary>Versions whose objects garbage collection keeps (the newest ones, plus the live and the pinned one).</summary>
+    [Range(1, 10_000)]
+    public int KeepVersions { get; set; } = 10;
+
+    /// <summary>Objects younger than this are never collected, so a run in flight keeps what it uploaded.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
+    public TimeSpan GcGracePeriod { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>More deletes than this in one gc run need <c>--force</c> (Hugo's deploy caps deletes at 256 too).</summary>
+    [Range(1, 10_000_000)]
+    public int MaxDeletesPerRun { get; set; } = 256;
 }
 
 public sealed class PublishSection

@@ -21,4 +21,6 @@ public sealed class FailingObjectStore(IObjectStore inner, int failAfter) : IObj
     public Task<StoredObject?> GetAsync(string key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
+
+    public IAsyncEnumerable<ListedObject> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
 }

@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
+using Static.Publisher.Operations;
+using Static.Shared.Catalog;
+
+namespace Static.Publisher.Cli;
+
+/// <summary><c>versions</c>, <c>rollback</c>, <c>resume</c> and <c>gc</c>.</summary>
+internal static class OperationsCommands
+{
+    public static IEnumerable<Command> Create(PublisherCli.CliContext context)
+    {
+        yield return Versions(context);
+        yield return Rollback(context);
+        yield return Resume(context);
+        yield return Gc(context);
+    }
+
+    private static Command Versions(PublisherCli.CliContext context)
+    {
+        var json = new Option<bool>("--json") { Description = "One JSON document instead of a table." };
+        var limit = new Option<int>("--limit") { Description = "How many versions, newest first (default 50).", DefaultValueFactory = _ => 50 };
+        limit.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 100_000)
+            {
+                r.AddError("--limit must be between 1 and 100000.");
+            }
+        });
+        var command = new Command("versions", "List published versions: time, state, counts, bytes, errors; marks the live and the pinned one.") { json, limit };
+        command.SetAction((parse, cancellationToken) => context.RunAsync(async (services, ct) =>
+        {
+            await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct).ConfigureAwait(false);
+            var rows = await services.GetRequiredService<VersionHistory>().ListAsync(parse.GetValue(limit), ct).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(rows.ToList(), OperationsJsonContext.Default.ListVersionRow)).ConfigureAwait(false);
+                return PublisherCli.ExitOk;
+            }
+
+            if (rows.Count == 0)
+            {
+                await context.Out.WriteLineAsync("No versions yet: run 'publisher publish'.").ConfigureAwait(false);
+                return PublisherCli.ExitOk;
+            }
+
+            var c = CultureInfo.InvariantCulture;
+            await context.Out.WriteLineAsync($"{"version",8}  {"",6}  {"state",-9}  {"trigger",-9}  {"started (UTC)",-19}  {"secs",6}  {"artifacts",9}  {"uploaded",8}  {"deleted",7}  {"KiB",9}  note").ConfigureAwait(false);
+            foreach (var r in rows)
+            {
+                var mark = r.Live ? "live" : r.Pinned ? "pinned" : "";
+                if (r.Live && r.Pinned)
+                {
+                    mark = "live*";
+                }
+
+                var seconds = r.FinishedAt is { } f ? (f - r.StartedAt).TotalSeconds.ToString("0.0", c) : "-";
+                var note = r.Error ?? (r.RestoredVersion is { } v ? $"restored version {v}" : r.HasManifest ? "" : "no change");
+                await context.Out.WriteLineAsync(string.Create(c,
+                    $"{r.Version,8}  {mark,6}  {r.State,-9}  {r.Trigger,-9}  {r.StartedAt.UtcDateTime,-19:yyyy-MM-dd HH:mm:ss}  {seconds,6}  {r.Artifacts?.ToString(c) ?? "-",9}  {r.Uploaded?.ToString(c) ?? "-",8}  {r.Deleted?.ToString(c) ?? "-",7}  {(r.BytesUploaded is { } b ? (b / 1024.0).ToString("0.0", c) : "-"),9}  {note}")).ConfigureAwait(false);
+            }
+
+            if (rows.Any(r => r.Pinned))
+            {
+                await context.Out.WriteLineAsync("Publishing is paused by a rollback: 'publisher resume' publishes the current catalog again.").ConfigureAwait(false);
+            }
+
+            return PublisherCli.ExitOk;
+        }, cancellationToken, publishing: true));
+        return command;
+    }
+
+    private static Command Rollback(PublisherCli.CliContext context)
+    {
+        var to = new Option<long>("--to") { Description = "The version to restore (see 'publisher versions').", Required = true };
+        to.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long>() < 1)
+            {
+                r.AddError("--to must be a version number (1 or more).");
+            }
+        });
+        var command = new Command("rollback", "Restore a version's exact bytes on every stable path, make its manifest live, and pause publishing until 'resume'.") { to };
+        command.SetAction((parse, cancellationToken) => context.RunAsync(async (services, ct) =>
+        {
+            await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var r = await services.GetRequiredService<RollbackService>().RollbackAsync(parse.GetValue(to), ct).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"Rolled back to version {r.RestoredVersion} (run {r.Run}): {r.Restored} paths restored, {r.Deleted} deleted, {r.Unchanged} already identical, {r.Invalidations.Count} paths to invalidate; {r.Elapsed.TotalSeconds:0.00} s.")).ConfigureAwait(false);
+                await context.Out.WriteLineAsync($"Publishing is paused: version {r.RestoredVersion} stays live until 'publisher resume'.").ConfigureAwait(false);
+                return PublisherCli.ExitOk;
+            }
+            catch (RollbackException e)
+            {
+                await context.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return PublisherCli.ExitFailed;
+            }
+        }, cancellationToken, publishing: true));
+        return command;
+    }
+
+    private static Command Resume(PublisherCli.CliContext context)
+    {
+        var command = new Command("resume", "Clear a rollback's pin and publish the current catalog (full render).");
+        command.SetAction((_, cancellationToken) => context.RunAsync(async (services, ct) =>
+        {
+            await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct).ConfigureAwait(false);
+            var (pinned, r) = await services.GetRequiredService<PublisherOperations>().ResumeAsync(null, ct).ConfigureAwait(false);
+            await context.Out.WriteLineAsync(pinned is { } v ? $"Unpinned version {v}." : "Nothing was pinned.").ConfigureAwait(false);
+            await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"Published the current catalog (run {r.Run}): live version {r.Version}; {r.Uploaded} uploaded, {r.Unchanged} unchanged, {r.Deleted} deleted in {r.Elapsed.TotalSeconds:0.00} s.")).ConfigureAwait(false);
+            return PublisherCli.ExitOk;
+        }, cancellationToken, publishing: true));
+        return command;
+    }
+
+    private static Command Gc(PublisherCli.CliContext context)
+    {
+        var force = new Option<bool>("--force") { Description = "Delete even when that is more than retention.maxDeletesPerRun objects." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List what would be deleted and delete nothing." };
+        var command = new Command("gc", "Delete immutable objects and manifest shards that no kept version references.") { force, dryRun };
+        command.SetAction((parse, cancellationToken) => context.RunAsync(async (services, ct) =>
+        {
+            await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var r = await services.GetRequiredService<GarbageCollector>().CollectAsync(parse.GetValue(force), parse.GetValue(dryRun), ct).ConfigureAwait(false);
+                var verb = r.DryRun ? "would delete" : "deleted";
+                await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"gc {verb} {r.Deleted.Count} of {r.Listed} content-addressed objects; kept versions {string.Join(", ", r.KeptVersions)} ({r.Referenced} objects referenced); {r.TooYoung} unreferenced objects younger than the grace period left alone.")).ConfigureAwait(false);
+                if (r.DryRun)
+                {
+                    foreach (var key in r.Deleted.Take(100))
+                    {
+                        await context.Out.WriteLineAsync($"  delete {key}").ConfigureAwait(false);
+                    }
+                }
+
+                return PublisherCli.ExitOk;
+            }
+            catch (GcCapExceededException e)
+            {
+                await context.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return PublisherCli.ExitFailed;
+            }
+        }, cancellationToken, publishing: true));
+        return command;
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(List<VersionRow>))]
+internal sealed partial class OperationsJsonContext : JsonSerializerContext;

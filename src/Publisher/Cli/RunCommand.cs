@@ -1,0 +1,95 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Static.Publisher.Jobs;
+using Static.Publisher.Operations;
+using Static.Publisher.Publishing;
+using Static.Publisher.Stores;
+using Static.Shared.Catalog;
+using Static.Shared.Configuration;
+using Static.Templates;
+
+namespace Static.Publisher.Cli;
+
+/// <summary><c>publisher run</c>: the publisher as a service (generic host + Quartz) until Ctrl-C or SIGTERM.</summary>
+internal static partial class RunCommand
+{
+    public static Command Create(PublisherCli.CliContext context)
+    {
+        var command = new Command("run", "Run as a service: migrate, then a full publish on schedule.fullPublishCron, until stopped.");
+        command.SetAction(async (_, cancellationToken) =>
+        {
+            if (await context.TryLoadAsync().ConfigureAwait(false) is not { } loaded)
+            {
+                return PublisherCli.ExitUsage;
+            }
+
+            try
+            {
+                PublisherScheduling.Validate(loaded.Config);
+            }
+            catch (ConfigException e)
+            {
+                await context.Error.WriteLineAsync($"error: {loaded.ConfigPath}: {e.Message}").ConfigureAwait(false);
+                return PublisherCli.ExitUsage;
+            }
+
+            using var host = Build(loaded.Config, loaded.Stack, loaded.ConfigPath);
+            await host.Services.GetRequiredService<MigrationRunner>().ApplyAsync(cancellationToken).ConfigureAwait(false);
+            await LogLastPublishAsync(host.Services, cancellationToken).ConfigureAwait(false);
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            return PublisherCli.ExitOk;
+        });
+        return command;
+    }
+
+    /// <summary>The service's host; tests build the same one.</summary>
+    public static IHost Build(PublishConfig config, StackSettings stack, string configPath, Action<IServiceCollection>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).AddFilter("Npgsql", LogLevel.Warning).AddFilter("Quartz", LogLevel.Warning);
+        configure?.Invoke(builder.Services);
+        builder.Services
+            .AddSingleton(config)
+            .AddCatalogStore(stack.RequireDatabase())
+            .AddObjectStore(config, stack, Path.GetDirectoryName(Path.GetFullPath(configPath))!)
+            .AddPublishing(new RendererSource(ArtifactRenderer.CreateAsync))
+            .AddPublisherSchedule(config);
+        // Graceful shutdown waits for a running publish (WaitForJobsToComplete) up to this long.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
+        return builder.Build();
+    }
+
+    private static async Task LogLastPublishAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Static.Publisher.Service");
+        var history = await services.GetRequiredService<VersionHistory>().ListAsync(1, cancellationToken).ConfigureAwait(false);
+        var last = history.Count > 0 ? history[0] : null;
+        var pin = await services.GetRequiredService<PinState>().GetAsync(cancellationToken).ConfigureAwait(false);
+        var config = services.GetRequiredService<PublishConfig>();
+        if (last is null)
+        {
+            LogNoPublish(logger, config.Schedule.FullPublishCron);
+        }
+        else
+        {
+            LogLast(logger, last.Version, last.State, (DateTimeOffset.UtcNow - (last.FinishedAt ?? last.StartedAt)).TotalMinutes, config.Schedule.FullPublishCron);
+        }
+
+        if (pin is { } p)
+        {
+            LogPinned(logger, p.Version);
+        }
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Publisher service started; no publish yet; full publish on '{Cron}'")]
+    private static partial void LogNoPublish(ILogger logger, string cron);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Publisher service started; last run {Version} {State} {Minutes:0} minutes ago; full publish on '{Cron}'")]
+    private static partial void LogLast(ILogger logger, long version, string state, double minutes, string cron);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Publishing is paused: version {Version} is pinned by a rollback; scheduled publishes are skipped until 'publisher resume'")]
+    private static partial void LogPinned(ILogger logger, long version);
+}

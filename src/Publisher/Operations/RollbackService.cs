@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Static.Publisher.Publishing;
+using Static.Publisher.Stores;
+using Static.Shared.Artifacts;
+using Static.Shared.Configuration;
+using Static.Shared.Manifests;
+
+namespace Static.Publisher.Operations;
+
+/// <summary>A rollback that cannot be done; nothing was changed.</summary>
+public sealed class RollbackException(string message) : Exception(message);
+
+public sealed record RollbackResult(long RestoredVersion, long Run, int Restored, int Deleted, int Unchanged, IReadOnlyList<string> Invalidations, TimeSpan Elapsed);
+
+/// <summary>
+/// <c>publisher rollback --to V</c>: reads V's manifest, copies V's immutable objects back onto every stable
+/// path whose bytes differ, deletes paths V did not have, makes V's root live, records the run and pins V
+/// so that no scheduled or incremental publish undoes it before <c>publisher resume</c>. Every object V
+/// needs is read and verified before anything is written.
+/// </summary>
+public sealed partial class RollbackService(
+    PublishConfig config,
+    NpgsqlDataSource dataSource,
+    PublishStateStore state,
+    IObjectStore store,
+    ILogger<RollbackService> logger)
+{
+    public async Task<RollbackResult> RollbackAsync(long target, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        await store.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        await using var held = await state.AcquireLockAsync(cancellationToken).ConfigureAwait(false);
+
+        var root = await LoadRootAsync(target, cancellationToken).ConfigureAwait(false);
+        var entries = await ReadEntriesAsync(root, target, cancellationToken).ConfigureAwait(false);
+        var live = await state.LoadLiveAsync(cancellationToken).ConfigureAwait(false);
+
+        var changed = entries.Where(e => !live.Artifacts.TryGetValue(e.Key, out var was) || was.Sha256 != e.Value.Sha).Select(e => e.Key).Order(StringComparer.Ordinal).ToList();
+        var removed = live.Artifacts.Keys.Where(p => !entries.ContainsKey(p)).Order(StringComparer.Ordinal).ToList();
+
+        // Read and verify every immutable copy first: a rollback that cannot complete writes nothing.
+        var copies = new ConcurrentDictionary<string, StoredObject>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(changed, Options(cancellationToken), async (path, ct) =>
+        {
+            var sha = entries[path].Sha;
+            var key = ObjectKeys.Immutable(sha, Path.GetExtension(path));
+            var copy = await store.GetAsync(key, ct).ConfigureAwait(false)
+                ?? throw new RollbackException($"Version {target} can no longer be restored: {key} (for {path}) is gone from the store (garbage-collected?). Nothing was changed.");
+            if (ContentHash.Sha256(copy.Body) != sha)
+            {
+                throw new RollbackException($"Version {target} cannot be restored: {key} does not hash to its name. Nothing was changed.");
+            }
+
+            copies[path] = copy;
+        }).ConfigureAwait(false);
+
+        var rows = new ConcurrentBag<ArtifactRow>();
+        await Parallel.ForEachAsync(changed, Options(cancellationToken), async (path, ct) =>
+        {
+            var copy = copies[path];
+            var artifact = ArtifactPath.TryParse(path) ?? throw new RollbackException($"Version {target} names an unknown path {path}.");
+            var cacheControl = artifact.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
+            var xkey = copy.Metadata.TryGetValue("xkey", out var k) ? k : "";
+            await store.PutAsync(new ObjectToPut(artifact.Key, copy.Body, artifact.ContentType, cacheControl,
+                new Dictionary<string, string> { ["xkey"] = xkey, ["sha256"] = entries[path].Sha }), ct).ConfigureAwait(false);
+            var headersHash = ContentHash.Sha256(Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{xkey}"))[..16];
+            var keys = xkey.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(x => !x.StartsWith("path:", StringComparison.Ordinal)).ToArray();
+            rows.Add(new ArtifactRow(path, entries[path].Sha, headersHash, copy.Body.Length, entries[path].Shard, keys));
+        }).ConfigureAwait(false);
+
+        await Parallel.ForEachAsync(removed, Options(cancellationToken), async (path, ct) => await store.DeleteAsync(path[1..], ct).ConfigureAwait(false)).ConfigureAwait(false);
+
+        var rootBytes = ManifestSharding.Serialize(root);
+        await store.PutAsync(new ObjectToPut(ObjectKeys.ManifestRoot, rootBytes, "application/json; charset=utf-8", config.Publish.CacheControl.Manifest,
+            new Dictionary<string, string> { ["sha256"] = ContentHash.Sha256(rootBytes) }), cancellationToken).ConfigureAwait(false);
+
+        var run = await RecordAsync(target, rootBytes, [.. rows], removed, entries.Count, changed.Count, cancellationToken).ConfigureAwait(false);
+        var invalidations = changed.Concat(removed).ToList();
+        if (invalidations.Contains(ArtifactPath.Home))
+        {
+            invalidations.Add("/");
+        }
+
+        invalidations.Sort(StringComparer.Ordinal);
+        LogRolledBack(logger, target, run, changed.Count, removed.Count);
+        return new RollbackResult(target, run, changed.Count, removed.Count, entries.Count - changed.Count, invalidations, watch.Elapsed);
+    }
+
+    private async Task<ManifestRoot> LoadRootAsync(long target, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select state, manifest::text from publishes where version = @version");
+        command.Parameters.AddWithValue("version", target);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new RollbackException($"There is no version {target}. 'publisher versions' lists them.");
+        }
+
+        if (reader.GetString(0) != "succeeded")
+        {
+            throw new RollbackException($"Version {target} {reader.GetString(0)}; only a succeeded version can be restored.");
+        }
+
+        if (reader.IsDBNull(1))
+        {
+            throw new RollbackException($"Version {target} changed nothing and has no manifest of its own; roll back to the version that was live then ('publisher versions' marks versions with a manifest).");
+        }
+
+        return ManifestSharding.DeserializeRoot(Encoding.UTF8.GetBytes(reader.GetString(1)));
+    }
+
+    private async Task<Dictionary<string, (string Sha, string Shard)>> ReadEntriesAsync(ManifestRoot root, long target, CancellationToken cancellationToken)
+    {
+        var entries = new ConcurrentDictionary<string, (string Sha, string Shard)>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(root.Shards, Options(cancellationToken), async (shard, ct) =>
+        {
+            var key = ObjectKeys.Shard(shard.Key, shard.Value);
+            var stored = await store.GetAsync(key, ct).ConfigureAwait(false)
+                ?? throw new RollbackException($"Version {target} can no longer be restored: its manifest shard {key} is gone from the store. Nothing was changed.");
+            foreach (var (path, sha) in ManifestSharding.DeserializeShard(stored.Body).Entries)
+            {
+                entries[path] = (sha, shard.Key);
+            }
+        }).ConfigureAwait(false);
+        return new Dictionary<string, (string Sha, string Shard)>(entries, StringComparer.Ordinal);
+    }
+
+    private async Task<long> RecordAsync(long target, byte[] rootBytes, ArtifactRow[] rows, List<string> removed, int total, int restored, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        long run;
+        await using (var insert = new NpgsqlCommand(
+            """
+            insert into publishes (state, trigger, started_at, finished_at, artifacts_total, artifacts_uploaded, artifacts_unchanged,
+                                   objects_deleted, bytes_uploaded, manifest, manifest_sha256, restored_version, full_render)
+            values ('succeeded', 'rollback', now(), now(), @total, @restored, @unchanged, @deleted, @bytes, @manifest::jsonb, @sha, @target, false)
+            returning version
+            """, connection, transaction))
+        {
+            insert.Parameters.AddWithValue("total", total);
+            insert.Parameters.AddWithValue("restored", restored);
+            insert.Parameters.AddWithValue("unchanged", total - restored);
+            insert.Parameters.AddWithValue("deleted", removed.Count);
+            insert.Parameters.AddWithValue("bytes", rows.Sum(r => (long)r.Size));
+            insert.Parameters.AddWithValue("manifest", Encoding.UTF8.GetString(rootBytes));
+            insert.Parameters.AddWithValue("sha", ContentHash.Sha256(rootBytes));
+            insert.Parameters.AddWithValue("target", target);
+            run = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        await using (var delete = new NpgsqlCommand("delete from artifacts where path = any(@paths)", connection, transaction))
+        {
+            delete.Parameters.AddWithValue("paths", removed.Concat(rows.Select(r => r.Path)).ToArray());
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var batch in rows.Chunk(1000))
+        {
+            // Parameterised multi-row insert; dependency_keys is text[] per row, which unnest cannot carry.
+            await using var insert = new NpgsqlCommand(
+                "insert into artifacts (path, sha256, headers_hash, size, shard, dependency_keys, version) values " +
+                string.Join(", ", batch.Select((_, i) => $"(@p{i}, @s{i}, @h{i}, @z{i}, @d{i}, @k{i}, @run)")), connection, transaction);
+            for (var i = 0; i < batch.Length; i++)
+            {
+                insert.Parameters.AddWithValue($"p{i}", batch[i].Path);
+                insert.Parameters.AddWithValue($"s{i}", batch[i].Sha256);
+                insert.Parameters.AddWithValue($"h{i}", batch[i].HeadersHash);
+                insert.Parameters.AddWithValue($"z{i}", batch[i].Size);
+                insert.Parameters.AddWithValue($"d{i}", batch[i].Shard);
+                insert.Parameters.AddWithValue($"k{i}", batch[i].DependencyKeys);
+            }
+
+            insert.Parameters.AddWithValue("run", run);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // The entity versions no longer describe what is live: the next publish (after resume) renders everything.
+        await using (var entities = new NpgsqlCommand("delete from published_entities", connection, transaction))
+        {
+            await entities.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var pin = new NpgsqlCommand("update publisher_state set pinned_version = @target, pinned_at = now() where id = 1", connection, transaction))
+        {
+            pin.Parameters.AddWithValue("target", target);
+            await pin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return run;
+    }
+
+    private ParallelOptions Options(CancellationToken cancellationToken) =>
+        new() { MaxDegreeOfParallelism = config.Publish.UploadParallelism, CancellationToken = cancellationToken };
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Rolled back to version {Version} (run {Run}): {Restored} paths restored, {Deleted} deleted; publishing is paused until 'publisher resume'")]
+    private static partial void LogRolledBack(ILogger logger, long version, long run, int restored, int deleted);
+}
