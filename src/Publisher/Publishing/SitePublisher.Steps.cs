@@ -117,26 +117,10 @@ public sealed partial class SitePublisher
     {
         var cacheControl = artifact.Path.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
         var keys = artifact.DependencyKeys.ToArray();
-        var surrogate = SurrogateKeys(artifact.Path, keys);
+        var surrogate = SurrogateKeys.For(artifact.Path, keys);
         var headersHash = ContentHash.Sha256(System.Text.Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{surrogate}"))[..16];
         var shard = ManifestSharding.ShardOf(artifact.Path, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard);
         return new RenderedItem(artifact.Path, artifact.Body, ContentHash.Sha256(artifact.Body), headersHash, cacheControl, shard, keys, surrogate);
-    }
-
-    /// <summary>
-    /// The surrogate keys the edge may purge by (Varnish xkey from <c>x-amz-meta-xkey</c>): the path itself,
-    /// then the dependency keys; product keys are dropped first when a listing's list would not fit S3's
-    /// metadata limit (the listing's query key still covers them).
-    /// </summary>
-    private static string SurrogateKeys(ArtifactPath path, string[] keys)
-    {
-        var all = string.Join(' ', keys.Prepend("path:" + path.Path));
-        if (all.Length <= MaxSurrogateKeyBytes)
-        {
-            return all;
-        }
-
-        return string.Join(' ', keys.Where(k => !k.StartsWith("product:", StringComparison.Ordinal)).Prepend("path:" + path.Path));
     }
 
     private static ManifestPlan BuildManifest(LiveState live, List<RenderedItem> rendered, List<RenderedItem> changed, List<string> removed, long version)

@@ -27,8 +27,6 @@ public sealed partial class SitePublisher(
     IObjectStore store,
     ILogger<SitePublisher> logger)
 {
-    private const int MaxSurrogateKeyBytes = 1800;   // S3 allows 2 KB of user metadata per object
-
     public async Task<PublishResult> PublishAsync(PublishOptions options, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -105,6 +105,75 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
         return await ReadProductsAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The data for one stable path, built exactly as the publisher builds it (same queries, same order),
+    /// so the renderer gives the same bytes; null when the path names nothing in the catalog.
+    /// </summary>
+    public async Task<ArtifactData?> LoadAsync(ArtifactPath path, string siteName, int listingPageSize, int featuredCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var (config, _) = await GetSiteConfigAsync(cancellationToken).ConfigureAwait(false);
+        var site = new SiteInfo(siteName, config);
+        switch (path.Kind)
+        {
+            case ArtifactKind.HomeHtml or ArtifactKind.HomeJson:
+                var categories = await new CatalogStore(dataSource).GetCategoriesAsync(cancellationToken).ConfigureAwait(false);
+                var featured = await GetFeaturedAsync(featuredCount, cancellationToken).ConfigureAwait(false);
+                return new HomeData(path, site, featured, categories.Where(c => c.ParentId is null).ToList());
+            case ArtifactKind.ConfigJson:
+                return new ConfigData(path, site);
+            case ArtifactKind.NotFoundHtml:
+                return new NotFoundData(path, site);
+            case ArtifactKind.ProductHtml or ArtifactKind.ProductJson:
+                var products = await GetProductsAsync([path.Id], cancellationToken).ConfigureAwait(false);
+                if (products.Count == 0)
+                {
+                    return null;
+                }
+
+                var category = await GetCategoryAsync(null, products[0].CategoryId, cancellationToken).ConfigureAwait(false);
+                return category is null ? null : new ProductData(path, site, products[0], category);
+            case ArtifactKind.CategoryHtml or ArtifactKind.CategoryJson:
+                var listed = await GetCategoryAsync(path.Slug, null, cancellationToken).ConfigureAwait(false);
+                if (listed is null)
+                {
+                    return null;
+                }
+
+                var pages = await GetFirstPagesAsync([listed.Id], listingPageSize, cancellationToken).ConfigureAwait(false);
+                var page = pages[listed.Id];
+                var resolved = path.IsHtml ? ArtifactPath.CategoryHtml(listed) : ArtifactPath.CategoryJson(listed);
+                return new CategoryData(resolved, site, listed, page.Products, page.HasMore);
+            default:
+                return null;
+        }
+    }
+
+    public async Task<Category?> GetCategoryAsync(string? slug, long? id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select id, slug, name, parent_id, sort_order, updated_at, row_version from categories where slug = @slug or id = @id");
+        command.Parameters.AddWithValue("slug", (object?)slug ?? DBNull.Value);
+        command.Parameters.AddWithValue("id", (object?)id ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new Category(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
+                reader.GetInt32(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt64(6))
+            : null;
+    }
+
+    /// <summary>Page <paramref name="page"/> (1-based) of a category listing, in id order; one extra row tells whether more exist.</summary>
+    public async Task<ListingPage> GetListingPageAsync(long categoryId, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"select {ProductColumns} from products where category_id = @category order by id limit @take offset @skip");
+        command.Parameters.AddWithValue("category", categoryId);
+        command.Parameters.AddWithValue("take", pageSize + 1);
+        command.Parameters.AddWithValue("skip", (long)(page - 1) * pageSize);
+        var rows = await ReadProductsAsync(command, cancellationToken).ConfigureAwait(false);
+        return new ListingPage(rows.Count > pageSize ? rows.GetRange(0, pageSize) : rows, rows.Count > pageSize);
+    }
+
     private static async Task<List<Product>> ReadProductsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

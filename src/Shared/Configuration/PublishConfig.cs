@@ -28,6 +28,52 @@ public sealed class PublishConfig
 
     [Required]
     public RetentionSection Retention { get; set; } = new();
+
+    [Required]
+    public ApiSection Api { get; set; } = new();
+}
+
+/// <summary>The Api's read-through tiers: L1 in process, L2 Redis, then PostgreSQL through the renderer.</summary>
+public sealed class ApiSection
+{
+    /// <summary>How long an answer stays in each instance's memory (L1).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan L1Duration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an answer stays in Redis (L2).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan L2Duration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a cached answer may still be served, marked stale, while PostgreSQL is down.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
+    public TimeSpan FailSafeMaxDuration { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>The longest a request waits on Redis before carrying on without it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10")]
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long an unknown path is remembered as 404 (so a flood of random paths cannot reach the database).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan NotFoundDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Stock answers live only in L1, this long.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan StockDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Turn a tier off (benchmarks measure each tier alone).</summary>
+    public bool L1Enabled { get; set; } = true;
+
+    public bool L2Enabled { get; set; } = true;
+
+    /// <summary>
+    /// One database read per cold key however many requests wait (the cache's single flight). Off, every
+    /// miss reads the database: only for tests and benchmarks that show what the protection buys.
+    /// </summary>
+    public bool StampedeProtection { get; set; } = true;
+
+    /// <summary>Highest listing page served; beyond it is a 400 (page 1 is published, 2 and on come from the Api).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxListingPage { get; set; } = 10_000;
 }
 
 public sealed class ScheduleSection

@@ -1,0 +1,114 @@
+using Npgsql;
+using Static.Api.Telemetry;
+using Static.Shared.Artifacts;
+using Static.Shared.Configuration;
+using ZiggyCreatures.Caching.Fusion;
+
+namespace Static.Api.Artifacts;
+
+/// <summary>The answer to a read, and whether it was served without PostgreSQL confirming it.</summary>
+public readonly record struct CacheAnswer(CachedArtifact Artifact, bool Stale);
+
+/// <summary>PostgreSQL cannot be reached and nothing is cached for the key.</summary>
+public sealed class SourceUnavailableException(Exception inner) : Exception("The catalog database is unavailable and nothing is cached for this path.", inner);
+
+/// <summary>
+/// The read-through tiers, on FusionCache: L1 in process, L2 in Redis (with a backplane so an eviction on
+/// one instance reaches every instance's L1), then <see cref="IArtifactSource"/>. One factory call per cold
+/// key per instance, however many requests wait (FusionCache's stampede protection); when PostgreSQL is
+/// down, fail-safe serves the last value, marked stale; Redis slower than <c>api.redisTimeout</c> is skipped.
+/// </summary>
+public sealed class ArtifactCache(IFusionCache cache, IArtifactSource source, PublishConfig config, DatabaseHealth health, ApiMetrics metrics)
+{
+    public const string KeyPrefix = "artifact:";
+
+    public async Task<CacheAnswer> GetAsync(ArtifactPath path, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var api = config.Api;
+        if (!api.StampedeProtection)
+        {
+            metrics.DatabaseQuery();
+            return new CacheAnswer(await source.LoadAsync(path, cancellationToken).ConfigureAwait(false), false);
+        }
+
+        var options = new FusionCacheEntryOptions
+        {
+            Duration = api.L1Duration,
+            DistributedCacheDuration = api.L2Duration,
+            SkipMemoryCacheRead = !api.L1Enabled,
+            SkipMemoryCacheWrite = !api.L1Enabled,
+            SkipDistributedCacheRead = !api.L2Enabled,
+            SkipDistributedCacheWrite = !api.L2Enabled,
+            IsFailSafeEnabled = true,
+            FailSafeMaxDuration = api.FailSafeMaxDuration,
+            FailSafeThrottleDuration = TimeSpan.FromSeconds(2),
+            DistributedCacheSoftTimeout = api.RedisTimeout,
+            DistributedCacheHardTimeout = api.RedisTimeout * 2,
+            AllowBackgroundDistributedCacheOperations = true,
+            AllowBackgroundBackplaneOperations = true,
+        };
+        var failed = false;
+        try
+        {
+            var artifact = await cache.GetOrSetAsync<CachedArtifact>(KeyPrefix + path.Path, async (context, ct) =>
+            {
+                try
+                {
+                    metrics.DatabaseQuery();
+                    var loaded = await source.LoadAsync(path, ct).ConfigureAwait(false);
+                    health.Up();
+                    if (!loaded.Found)
+                    {
+                        context.Options.Duration = api.NotFoundDuration;
+                        context.Options.DistributedCacheDuration = api.NotFoundDuration;
+                    }
+
+                    context.Tags = loaded.Found ? loaded.SurrogateKeys.Split(' ') : null;
+                    return loaded;
+                }
+                catch (Exception e) when (IsDatabaseFailure(e))
+                {
+                    failed = true;
+                    health.Down();
+                    throw;
+                }
+            }, options, cancellationToken).ConfigureAwait(false);
+
+            var stale = failed || health.IsDown;
+            if (stale)
+            {
+                metrics.Stale();
+            }
+
+            return new CacheAnswer(artifact, stale);
+        }
+        catch (Exception e) when (IsDatabaseFailure(e) || e is SyntheticTimeoutException)
+        {
+            throw new SourceUnavailableException(e);
+        }
+    }
+
+    /// <summary>Evicts one path on every instance (L1 through the backplane, and L2).</summary>
+    public ValueTask EvictPathAsync(string path, CancellationToken cancellationToken) =>
+        cache.RemoveAsync(KeyPrefix + path, token: cancellationToken);
+
+    /// <summary>Evicts every cached answer that depended on <paramref name="dependencyKey"/> (e.g. product:12).</summary>
+    public ValueTask EvictKeyAsync(string dependencyKey, CancellationToken cancellationToken) =>
+        cache.RemoveByTagAsync(dependencyKey, token: cancellationToken);
+
+    private static bool IsDatabaseFailure(Exception e) =>
+        e is NpgsqlException or TimeoutException || e.InnerException is NpgsqlException or System.Net.Sockets.SocketException;
+}
+
+/// <summary>Whether the last attempt to reach PostgreSQL failed: answers given meanwhile are marked stale.</summary>
+public sealed class DatabaseHealth
+{
+    private int down;
+
+    public bool IsDown => Volatile.Read(ref down) == 1;
+
+    public void Down() => Volatile.Write(ref down, 1);
+
+    public void Up() => Volatile.Write(ref down, 0);
+}

@@ -1,0 +1,211 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Primitives;
+using Npgsql;
+using Static.Api.Telemetry;
+using Static.Shared.Artifacts;
+using Static.Shared.Configuration;
+
+namespace Static.Api.Artifacts;
+
+/// <summary>
+/// The read paths the CDN falls back to: every stable path the publisher produces (same bytes, same
+/// Content-Type, ETag = quoted MD5 of the bytes, surrogate keys in <c>xkey</c>), listing pages 2 and on,
+/// the live manifest, and stock. GET and HEAD; <c>If-None-Match</c> gets 304; nothing a client sends
+/// gets a 500.
+/// </summary>
+internal static partial class ArtifactEndpoints
+{
+    public const string StaleHeader = "x-static-stale";
+    private static readonly string[] Methods = ["GET", "HEAD"];
+
+    public static IEndpointRouteBuilder MapArtifactEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/manifest.json", Methods, ManifestAsync).WithName("Manifest").WithSummary("The live manifest root, as recorded in the publishes table.");
+        app.MapMethods("/stock", Methods, StockAsync).WithName("Stock").WithSummary("Stock levels for up to 200 product ids (?ids=1,2,3); never published, cached briefly in memory only.");
+        app.MapMethods("/categories/{slug}/{page}.json", Methods, ListingAsync).WithName("Listing").WithSummary("A category listing page; page 1 is the published artifact, later pages are served here only.");
+        app.MapMethods("/{**path}", Methods, ArtifactAsync).WithName("Artifact").WithSummary("Any stable path the publisher produces.");
+        return app;
+    }
+
+    private static async Task<IResult> ArtifactAsync(HttpContext http, ArtifactCache cache, ApiMetrics metrics, PublishConfig config, CancellationToken cancellationToken)
+    {
+        var path = ArtifactPath.TryParse(http.Request.Path.Value);
+        if (path is null)
+        {
+            metrics.NotFound();
+            return NotFoundProblem(http.Request.Path.Value);
+        }
+
+        return await ServeAsync(http, cache, metrics, config, path, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> ListingAsync(HttpContext http, string slug, string page, ArtifactCache cache, ApiMetrics metrics, PublishConfig config,
+        ArtifactDataReader reader, CancellationToken cancellationToken)
+    {
+        if (!Shared.Catalog.Slug.IsValid(slug) || page.Length == 0 || !(page[0] == '-' || char.IsAsciiDigit(page[0])))
+        {
+            metrics.NotFound();
+            return NotFoundProblem(http.Request.Path.Value);
+        }
+
+        if (!long.TryParse(page, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) || n < 1 || n > config.Api.MaxListingPage)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid page",
+                detail: string.Create(CultureInfo.InvariantCulture, $"Listing pages are numbered 1 to {config.Api.MaxListingPage}; '{page}' is not one of them."));
+        }
+
+        if (n == 1)
+        {
+            return await ServeAsync(http, cache, metrics, config, ArtifactPath.CategoryJson(0, slug), cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var category = await reader.GetCategoryAsync(slug, null, cancellationToken).ConfigureAwait(false);
+            if (category is null)
+            {
+                metrics.NotFound();
+                return NotFoundProblem(http.Request.Path.Value);
+            }
+
+            var listing = await reader.GetListingPageAsync(category.Id, (int)n, config.Catalog.ListingPageSize, cancellationToken).ConfigureAwait(false);
+            var body = ListingJson.Page(category, (int)n, listing);
+            var etag = DatabaseArtifactSource.ETagOf(body);
+            http.Response.Headers["xkey"] = $"{DependencyKeys.Category(category.Id)} {DependencyKeys.CategoryList(category.Id)}";
+            http.Response.Headers.CacheControl = config.Publish.CacheControl.Json;
+            return Bytes(http, body, etag, "application/json; charset=utf-8");
+        }
+        catch (NpgsqlException)
+        {
+            return Unavailable(http);
+        }
+    }
+
+    private static async Task<IResult> ManifestAsync(HttpContext http, LiveManifestReader manifests, PublishConfig config, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var root = await manifests.LiveRootAsync(cancellationToken).ConfigureAwait(false);
+            if (root is null)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Nothing published yet", detail: "Run 'publisher publish' first.");
+            }
+
+            http.Response.Headers.CacheControl = config.Publish.CacheControl.Manifest;
+            return Bytes(http, root, DatabaseArtifactSource.ETagOf(root), "application/json; charset=utf-8");
+        }
+        catch (NpgsqlException)
+        {
+            return Unavailable(http);
+        }
+    }
+
+    private static async Task<IResult> StockAsync(HttpContext http, StockReader stock, CancellationToken cancellationToken)
+    {
+        var raw = http.Request.Query["ids"];
+        if (!TryParseIds(raw, out var ids, out var error))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid ids", detail: error);
+        }
+
+        try
+        {
+            var body = await stock.GetAsync(ids, cancellationToken).ConfigureAwait(false);
+            http.Response.Headers.CacheControl = "public, max-age=1, s-maxage=1";
+            return Bytes(http, body, DatabaseArtifactSource.ETagOf(body), "application/json; charset=utf-8");
+        }
+        catch (NpgsqlException)
+        {
+            return Unavailable(http);
+        }
+    }
+
+    private static async Task<IResult> ServeAsync(HttpContext http, ArtifactCache cache, ApiMetrics metrics, PublishConfig config, ArtifactPath path, CancellationToken cancellationToken)
+    {
+        CacheAnswer answer;
+        try
+        {
+            answer = await cache.GetAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SourceUnavailableException)
+        {
+            return Unavailable(http);
+        }
+
+        if (answer.Stale)
+        {
+            http.Response.Headers[StaleHeader] = "1";
+        }
+
+        if (!answer.Artifact.Found)
+        {
+            metrics.NotFound();
+            return NotFoundProblem(path.Path);
+        }
+
+        http.Response.Headers["xkey"] = answer.Artifact.SurrogateKeys;
+        http.Response.Headers.CacheControl = path.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
+        return Bytes(http, answer.Artifact.Body, answer.Artifact.ETag, answer.Artifact.ContentType);
+    }
+
+    private static IResult Bytes(HttpContext http, byte[] body, string etag, string contentType)
+    {
+        http.Response.Headers.ETag = etag;
+        var ifNoneMatch = http.Request.Headers.IfNoneMatch;
+        if (!StringValues.IsNullOrEmpty(ifNoneMatch) && ifNoneMatch.ToString().Split(',').Any(t => t.Trim() == etag || t.Trim() == "*"))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        // HEAD: same headers, no body (Kestrel drops the body of a HEAD response).
+        return TypedResults.Bytes(body, contentType);
+    }
+
+    private static ProblemHttpResult NotFoundProblem(string? path) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"Nothing is published at {Truncate(path)}.");
+
+    private static ProblemHttpResult Unavailable(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = "5";
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Catalog unavailable",
+            detail: "The catalog database cannot be reached and this answer is not cached. Retry shortly.",
+            extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = 5 });
+    }
+
+    private static string Truncate(string? path) => path is null ? "" : path.Length <= 100 ? path : path[..100] + "…";
+
+    internal static bool TryParseIds(StringValues raw, out long[] ids, out string error)
+    {
+        ids = [];
+        error = "";
+        var text = raw.ToString();
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            error = "Pass product ids as ?ids=1,2,3 (at most 200).";
+            return false;
+        }
+
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length > 200)
+        {
+            error = $"At most 200 ids per request; got {parts.Length}.";
+            return false;
+        }
+
+        var list = new SortedSet<long>();
+        foreach (var part in parts)
+        {
+            if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
+            {
+                error = $"'{Truncate(part)}' is not a product id.";
+                return false;
+            }
+
+            list.Add(id);
+        }
+
+        ids = [.. list];
+        return true;
+    }
+}
