@@ -18,9 +18,31 @@ public sealed class SourceUnavailableException(Exception inner) : Exception("The
 /// key per instance, however many requests wait (FusionCache's stampede protection); when PostgreSQL is
 /// down, fail-safe serves the last value, marked stale; Redis slower than <c>api.redisTimeout</c> is skipped.
 /// </summary>
-public sealed class ArtifactCache(IFusionCache cache, IArtifactSource source, PublishConfig config, DatabaseHealth health, ApiMetrics metrics)
+public sealed class ArtifactCache
 {
     public const string KeyPrefix = "artifact:";
+    private readonly IFusionCache cache;
+    private readonly IArtifactSource source;
+    private readonly PublishConfig config;
+    private readonly DatabaseHealth health;
+    private readonly ApiMetrics metrics;
+
+    // Bumped by every eviction, local or arriving through the backplane. A database read that started before
+    // an eviction must not cache what it read: it may be the value the eviction was meant to remove.
+    private long evictions;
+
+    public ArtifactCache(IFusionCache cache, IArtifactSource source, PublishConfig config, DatabaseHealth health, ApiMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        this.cache = cache;
+        this.source = source;
+        this.config = config;
+        this.health = health;
+        this.metrics = metrics;
+        cache.Events.Backplane.MessageReceived += (_, _) => Interlocked.Increment(ref evictions);
+        cache.Events.Memory.Hit += (_, _) => metrics.Hit("l1");
+        cache.Events.Distributed.Hit += (_, _) => metrics.Hit("l2");
+    }
 
     public async Task<CacheAnswer> GetAsync(ArtifactPath path, CancellationToken cancellationToken)
     {
@@ -56,8 +78,17 @@ public sealed class ArtifactCache(IFusionCache cache, IArtifactSource source, Pu
                 try
                 {
                     metrics.DatabaseQuery();
+                    var epoch = Interlocked.Read(ref evictions);
                     var loaded = await source.LoadAsync(path, ct).ConfigureAwait(false);
                     health.Up();
+                    if (Interlocked.Read(ref evictions) != epoch)
+                    {
+                        // An eviction arrived while we read: answer this request, cache nothing.
+                        context.Options.SkipMemoryCacheWrite = true;
+                        context.Options.SkipDistributedCacheWrite = true;
+                        context.Options.IsFailSafeEnabled = false;
+                    }
+
                     if (!loaded.Found)
                     {
                         context.Options.Duration = api.NotFoundDuration;
@@ -90,12 +121,18 @@ public sealed class ArtifactCache(IFusionCache cache, IArtifactSource source, Pu
     }
 
     /// <summary>Evicts one path on every instance (L1 through the backplane, and L2).</summary>
-    public ValueTask EvictPathAsync(string path, CancellationToken cancellationToken) =>
-        cache.RemoveAsync(KeyPrefix + path, token: cancellationToken);
+    public ValueTask EvictPathAsync(string path, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref evictions);
+        return cache.RemoveAsync(KeyPrefix + path, token: cancellationToken);
+    }
 
     /// <summary>Evicts every cached answer that depended on <paramref name="dependencyKey"/> (e.g. product:12).</summary>
-    public ValueTask EvictKeyAsync(string dependencyKey, CancellationToken cancellationToken) =>
-        cache.RemoveByTagAsync(dependencyKey, token: cancellationToken);
+    public ValueTask EvictKeyAsync(string dependencyKey, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref evictions);
+        return cache.RemoveByTagAsync(dependencyKey, token: cancellationToken);
+    }
 
     private static bool IsDatabaseFailure(Exception e) =>
         e is NpgsqlException or TimeoutException || e.InnerException is NpgsqlException or System.Net.Sockets.SocketException;

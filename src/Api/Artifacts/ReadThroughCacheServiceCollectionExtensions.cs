@@ -40,7 +40,12 @@ internal static class ReadThroughCacheServiceCollectionExtensions
                 o.DistributedCacheCircuitBreakerDuration = TimeSpan.FromSeconds(2);
                 o.BackplaneCircuitBreakerDuration = TimeSpan.FromSeconds(2);
             })
-            .WithSerializer(new FusionCacheSystemTextJsonSerializer(new System.Text.Json.JsonSerializerOptions { TypeInfoResolver = ApiCacheJsonContext.Default }))
+            // Our payload through source generation; FusionCache's own envelope types (internal) by reflection.
+            .WithSerializer(new FusionCacheSystemTextJsonSerializer(new System.Text.Json.JsonSerializerOptions
+            {
+                TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+                    ApiCacheJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
+            }))
             .WithDistributedCache(new RedisCache(new RedisCacheOptions { ConfigurationOptions = redisOptions, InstanceName = "" }))
             .WithBackplane(new RedisBackplane(new RedisBackplaneOptions { ConfigurationOptions = redisOptions }));
         return services;

@@ -13,6 +13,8 @@ namespace Static.IntegrationTests.Infrastructure;
 public sealed class ApiFactory(string database, string cacheName, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     : WebApplicationFactory<ArtifactCache>
 {
+    public string CacheName => cacheName;
+
     public string Redis { get; init; } = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -1,0 +1,147 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Static.Api.Artifacts;
+using Static.IntegrationTests.Infrastructure;
+using Static.Shared.Artifacts;
+
+namespace Static.IntegrationTests;
+
+/// <summary>The read-through tiers on real PostgreSQL and Redis: stampedes, evictions across instances, races.</summary>
+public sealed class ApiCacheTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Five_hundred_requests_for_one_cold_key_cost_one_database_read_with_protection_and_more_without(bool protection)
+    {
+        var counter = new CountingSource.Counter { Delay = TimeSpan.FromMilliseconds(200) };
+        await using var api = await ApiTests.SeededApiAsync(
+            settings: new Dictionary<string, string?> { ["Static:Api:StampedeProtection"] = protection ? "true" : "false" },
+            services: s => CountingSource.Replace(s, counter));
+        using var client = api.Factory.CreateClient();
+        await client.GetAsync("/healthz");   // start the host before the barrier
+
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var requests = Enumerable.Range(0, 500).Select(async _ =>
+        {
+            await go.Task;
+            using var response = await client.GetAsync("/products/7.json");
+            return (int)response.StatusCode;
+        }).ToList();
+        go.SetResult();
+        var statuses = await Task.WhenAll(requests);
+
+        Assert.All(statuses, s => Assert.Equal(200, s));
+        if (protection)
+        {
+            Assert.Equal(1, counter.Reads);
+        }
+        else
+        {
+            Assert.True(counter.Reads > 1, $"without protection every waiting request reads; saw {counter.Reads}");
+        }
+    }
+
+    [Fact]
+    public async Task An_eviction_on_one_instance_reaches_the_other_instances_memory()
+    {
+        // L1 lives five minutes: only the backplane can make instance B see the change within the test.
+        var settings = new Dictionary<string, string?> { ["Static:Api:L1Duration"] = "00:05:00" };
+        await using var api = await ApiTests.SeededApiAsync(settings: settings);
+        await using var other = new ApiFactory(api.Servers.Database.ConnectionString, api.Factory.CacheName, settings);
+        using var a = api.Factory.CreateClient();
+        using var b = other.CreateClient();
+        Assert.DoesNotContain("Evicted Everywhere", await a.GetStringAsync("/products/3.json"), StringComparison.Ordinal);
+        Assert.DoesNotContain("Evicted Everywhere", await b.GetStringAsync("/products/3.json"), StringComparison.Ordinal);
+
+        await using (var update = api.Servers.Database.DataSource.CreateCommand("update products set name = 'Evicted Everywhere' where id = 3"))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        // Still cached on both.
+        Assert.DoesNotContain("Evicted Everywhere", await b.GetStringAsync("/products/3.json"), StringComparison.Ordinal);
+
+        await api.Factory.Services.GetRequiredService<ArtifactCache>().EvictKeyAsync(DependencyKeys.Product(3), CancellationToken.None);
+        Assert.Contains("Evicted Everywhere", await a.GetStringAsync("/products/3.json"), StringComparison.Ordinal);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string seen;
+        do
+        {
+            seen = await b.GetStringAsync("/products/3.json");
+            if (seen.Contains("Evicted Everywhere", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Contains("Evicted Everywhere", seen, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_read_that_started_before_an_eviction_does_not_leave_the_old_value_cached()
+    {
+        var counter = new CountingSource.Counter { Gate = new SemaphoreSlim(0) };
+        await using var api = await ApiTests.SeededApiAsync(services: s => CountingSource.Replace(s, counter));
+        using var client = api.Factory.CreateClient();
+
+        // The read starts, loads the old row, and is held before it returns.
+        var slow = client.GetStringAsync("/products/4.json");
+        await counter.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await using (var update = api.Servers.Database.DataSource.CreateCommand("update products set name = 'After The Eviction' where id = 4"))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await api.Factory.Services.GetRequiredService<ArtifactCache>().EvictKeyAsync(DependencyKeys.Product(4), CancellationToken.None);
+        counter.Gate.Release(100);
+        Assert.DoesNotContain("After The Eviction", await slow, StringComparison.Ordinal);   // it read before the change
+
+        Assert.Contains("After The Eviction", await client.GetStringAsync("/products/4.json"), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Wraps the real database source: counts reads, and can delay or hold them.</summary>
+internal sealed class CountingSource(IArtifactSource inner, CountingSource.Counter counter) : IArtifactSource
+{
+    public async Task<CachedArtifact> LoadAsync(ArtifactPath path, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref counter.ReadCount);
+        var result = await inner.LoadAsync(path, cancellationToken);
+        counter.Started.TrySetResult();
+        if (counter.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(counter.Delay, cancellationToken);
+        }
+
+        if (counter.Gate is { } gate)
+        {
+            await gate.WaitAsync(cancellationToken);
+        }
+
+        return result;
+    }
+
+    public static void Replace(IServiceCollection services, Counter counter)
+    {
+        services.RemoveAll<IArtifactSource>();
+        services.AddSingleton<IArtifactSource>(sp => new CountingSource(ActivatorUtilities.CreateInstance<DatabaseArtifactSource>(sp), counter));
+    }
+
+    internal sealed class Counter
+    {
+        internal int ReadCount;
+
+        public int Reads => Volatile.Read(ref ReadCount);
+
+        public TimeSpan Delay { get; init; }
+
+        public SemaphoreSlim? Gate { get; init; }
+
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
