@@ -15,6 +15,8 @@ set -a; . .local/stack.env; set +a
 mkdir -p bench/results .local/bench
 dotnet build src/Publisher/Static.Publisher.csproj -c Release -nologo -v quiet -o .local/bench/publisher >.local/bench/build.log 2>&1 \
   || { cat .local/bench/build.log; exit 1; }
+dotnet build src/Api/Static.Api.csproj -c Release -nologo -v quiet -o .local/bench/api >.local/bench/build-api.log 2>&1 \
+  || { cat .local/bench/build-api.log; exit 1; }
 dotnet build bench/RawWrite/RawWrite.csproj -c Release -nologo -v quiet >.local/bench/build-raw.log 2>&1 \
   || { cat .local/bench/build-raw.log; exit 1; }
 export BENCH_PUBLISHER=".local/bench/publisher/publisher.dll"

@@ -60,6 +60,11 @@ app.UseStatusCodePages();
 app.MapHealthEndpoints();
 app.MapOpenApi();
 app.MapPrometheusScrapingEndpoint();
+if (builder.Configuration.GetValue<bool>("Static:Bench:Enabled"))
+{
+    app.MapBenchEndpoints();
+}
+
 app.MapArtifactEndpoints();
 
 await app.RunAsync().ConfigureAwait(false);

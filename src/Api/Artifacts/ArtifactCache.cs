@@ -101,7 +101,7 @@ public sealed class ArtifactCache
                 catch (Exception e) when (IsDatabaseFailure(e))
                 {
                     failed = true;
-                    health.Down();
+                    health.Down(e);
                     throw;
                 }
             }, options, cancellationToken).ConfigureAwait(false);
@@ -139,13 +139,25 @@ public sealed class ArtifactCache
 }
 
 /// <summary>Whether the last attempt to reach PostgreSQL failed: answers given meanwhile are marked stale.</summary>
-public sealed class DatabaseHealth
+public sealed class DatabaseHealth(ILogger<DatabaseHealth> logger)
 {
     private int down;
 
     public bool IsDown => Volatile.Read(ref down) == 1;
 
-    public void Down() => Volatile.Write(ref down, 1);
+    public void Down(Exception cause)
+    {
+        if (Interlocked.Exchange(ref down, 1) == 0)
+        {
+            Log.DatabaseDown(logger, cause);
+        }
+    }
 
-    public void Up() => Volatile.Write(ref down, 0);
+    public void Up()
+    {
+        if (Interlocked.Exchange(ref down, 0) == 1)
+        {
+            Log.DatabaseUp(logger);
+        }
+    }
 }
