@@ -66,7 +66,7 @@ internal static class PublishCommand
 
     private static PublishSummary Summary(PublishResult r) => new(
         r.Version, r.Run, r.DryRun, r.Full, r.Artifacts, r.Rendered, r.Uploaded, r.Unchanged, r.Deleted,
-        r.Invalidations.Count, r.ObjectsWritten, r.BytesUploaded, Math.Round(r.Elapsed.TotalSeconds, 3), r.Stages);
+        r.Invalidations.Count, r.InvalidationsSent, r.InvalidationsPending, r.ObjectsWritten, r.BytesUploaded, Math.Round(r.Elapsed.TotalSeconds, 3), r.Stages);
 
     private static async Task WriteTextAsync(TextWriter output, PublishResult r)
     {
@@ -83,7 +83,7 @@ internal static class PublishCommand
         }
 
         await output.WriteLineAsync(string.Create(c,
-            $"Published ({(r.Full ? "full" : "incremental")}, run {r.Run}): live version {r.Version}; {r.Artifacts} artifacts, {r.Rendered} rendered, {r.Uploaded} uploaded, {r.Unchanged} unchanged, {r.Deleted} deleted, {r.Invalidations.Count} paths to invalidate; {r.ObjectsWritten} objects, {r.BytesUploaded / 1024.0:0.0} KiB in {r.Elapsed.TotalSeconds:0.00} s.")).ConfigureAwait(false);
+            $"Published ({(r.Full ? "full" : "incremental")}, run {r.Run}): live version {r.Version}; {r.Artifacts} artifacts, {r.Rendered} rendered, {r.Uploaded} uploaded, {r.Unchanged} unchanged, {r.Deleted} deleted, {r.Invalidations.Count} paths to invalidate ({r.InvalidationsSent} sent to the CDN{(r.InvalidationsPending > 0 ? $", {r.InvalidationsPending} batches pending" : "")}); {r.ObjectsWritten} objects, {r.BytesUploaded / 1024.0:0.0} KiB in {r.Elapsed.TotalSeconds:0.00} s.")).ConfigureAwait(false);
     }
 
     private static async Task ListAsync(TextWriter output, string verb, IReadOnlyList<string> items)

@@ -14,6 +14,8 @@ public sealed record PublishSummary(
     int Unchanged,
     int Deleted,
     int Invalidated,
+    int InvalidationsSent,
+    int InvalidationsPending,
     int Objects,
     long Bytes,
     double Seconds,

@@ -4,6 +4,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Static.Publisher.Edge;
 using Static.Publisher.Publishing;
 using Static.Publisher.Seeding;
 using Static.Publisher.Stores;
@@ -61,6 +62,7 @@ public static class PublisherCli
         }
 
         root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(EdgeConfigCommand.Create(context));
         root.Subcommands.Add(ConfigCommand(context));
         return root;
     }
@@ -237,6 +239,7 @@ public static class PublisherCli
             if (publishing)
             {
                 services.AddObjectStore(config, stack, Path.GetDirectoryName(Path.GetFullPath(path))!);
+                services.AddCdnInvalidation(config, stack);
                 services.AddPublishing(new RendererSource(ArtifactRenderer.CreateAsync));
             }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Static.Publisher.Edge;
 using Static.Publisher.Jobs;
 using Static.Publisher.Operations;
 using Static.Publisher.Publishing;
@@ -55,6 +56,7 @@ internal static partial class RunCommand
             .AddSingleton(config)
             .AddCatalogStore(stack.RequireDatabase())
             .AddObjectStore(config, stack, Path.GetDirectoryName(Path.GetFullPath(configPath))!)
+            .AddCdnInvalidation(config, stack)
             .AddPublishing(new RendererSource(ArtifactRenderer.CreateAsync))
             .AddPublisherSchedule(config);
         // Graceful shutdown waits for a running publish (WaitForJobsToComplete) up to this long.

@@ -27,6 +27,7 @@ public sealed partial class RollbackService(
     NpgsqlDataSource dataSource,
     PublishStateStore state,
     IObjectStore store,
+    Edge.PendingInvalidations pending,
     ILogger<RollbackService> logger)
 {
     public async Task<RollbackResult> RollbackAsync(long target, CancellationToken cancellationToken)
@@ -78,7 +79,6 @@ public sealed partial class RollbackService(
         await store.PutAsync(new ObjectToPut(ObjectKeys.ManifestRoot, rootBytes, "application/json; charset=utf-8", config.Publish.CacheControl.Manifest,
             new Dictionary<string, string> { ["sha256"] = ContentHash.Sha256(rootBytes) }), cancellationToken).ConfigureAwait(false);
 
-        var run = await RecordAsync(target, rootBytes, [.. rows], removed, entries.Count, changed.Count, cancellationToken).ConfigureAwait(false);
         var invalidations = changed.Concat(removed).ToList();
         if (invalidations.Contains(ArtifactPath.Home))
         {
@@ -86,6 +86,8 @@ public sealed partial class RollbackService(
         }
 
         invalidations.Sort(StringComparer.Ordinal);
+        var run = await RecordAsync(target, rootBytes, [.. rows], removed, entries.Count, changed.Count, invalidations, cancellationToken).ConfigureAwait(false);
+        await pending.DeliverAsync(cancellationToken).ConfigureAwait(false);
         LogRolledBack(logger, target, run, changed.Count, removed.Count);
         return new RollbackResult(target, run, changed.Count, removed.Count, entries.Count - changed.Count, invalidations, watch.Elapsed);
     }
@@ -129,7 +131,7 @@ public sealed partial class RollbackService(
         return new Dictionary<string, (string Sha, string Shard)>(entries, StringComparer.Ordinal);
     }
 
-    private async Task<long> RecordAsync(long target, byte[] rootBytes, ArtifactRow[] rows, List<string> removed, int total, int restored, CancellationToken cancellationToken)
+    private async Task<long> RecordAsync(long target, byte[] rootBytes, ArtifactRow[] rows, List<string> removed, int total, int restored, List<string> invalidations, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -191,6 +193,7 @@ public sealed partial class RollbackService(
             await pin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        await Edge.PendingInvalidations.AddAsync(connection, transaction, run, invalidations, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return run;
     }

@@ -30,4 +30,10 @@ public sealed record PublishResult(
 {
     /// <summary>Seconds spent in each stage (plan, load, render, upload, record), in order.</summary>
     public IReadOnlyDictionary<string, double> Stages { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Invalidation entries the CDN accepted in this run (this run's and any owed by earlier ones).</summary>
+    public int InvalidationsSent { get; init; }
+
+    /// <summary>Invalidation batches still owed after this run (the CDN refused or could not be reached).</summary>
+    public int InvalidationsPending { get; init; }
 }

@@ -243,6 +243,7 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        await Edge.PendingInvalidations.AddAsync(connection, transaction, commit.Version, commit.InvalidationPaths, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -295,4 +296,5 @@ public sealed record PublishCommit(
     long BytesUploaded,
     int Invalidated,
     string? ManifestJson,
-    string? ManifestSha256);
+    string? ManifestSha256,
+    IReadOnlyCollection<string> InvalidationPaths);

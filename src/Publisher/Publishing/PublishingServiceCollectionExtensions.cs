@@ -19,6 +19,7 @@ public static class PublishingServiceCollectionExtensions
         services.TryAddSingleton<Operations.PublisherOperations>();
         services.TryAddSingleton<Operations.PublishHealth>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<Edge.PendingInvalidations>();
         return services;
     }
 }

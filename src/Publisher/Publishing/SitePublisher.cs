@@ -24,6 +24,7 @@ public sealed partial class SitePublisher(
     CatalogStore catalog,
     PublishStateStore state,
     Operations.PinState pins,
+    Edge.PendingInvalidations invalidations,
     IObjectStore store,
     ILogger<SitePublisher> logger)
 {
@@ -74,7 +75,7 @@ public sealed partial class SitePublisher(
 
                 var newVersion = run ?? (live.Version ?? 0) + 1;
                 var manifest = BuildManifest(live, rendered, changed, removed, newVersion);
-                var invalidations = Invalidations(changed, removed);
+                var toInvalidate = Invalidations(changed, removed);
                 stages.Lap("diff");
 
                 if (options.DryRun)
@@ -82,7 +83,7 @@ public sealed partial class SitePublisher(
                     var plannedKeys = PlannedKeys(live, changed, manifest);
                     return new PublishResult(live.Version, null, true, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
                         plannedKeys.Count, changed.Sum(c => (long)c.Size), watch.Elapsed,
-                        changed.Select(c => c.Path).ToList(), removed, invalidations, plannedKeys) { Stages = stages.Laps };
+                        changed.Select(c => c.Path).ToList(), removed, toInvalidate, plannedKeys) { Stages = stages.Laps };
                 }
 
                 var written = new ConcurrentBag<string>();
@@ -106,16 +107,20 @@ public sealed partial class SitePublisher(
                     ReplaceAllEntities: false,
                     ChangedEntities(live, entities),
                     live.Entities.Keys.Where(k => !entities.ContainsKey(k)).ToList(),
-                    universe.Count, changed.Count, unchanged, removed.Count, bytes, invalidations.Count,
+                    universe.Count, changed.Count, unchanged, removed.Count, bytes, toInvalidate.Count,
                     manifest.Changed ? Encoding.UTF8.GetString(manifest.RootBytes) : null,
-                    manifest.Changed ? manifest.RootSha256 : null), cancellationToken).ConfigureAwait(false);
+                    manifest.Changed ? manifest.RootSha256 : null, toInvalidate), cancellationToken).ConfigureAwait(false);
+
+                // The version is live: now the edge may drop what changed (and anything owed from earlier runs).
+                var delivery = await invalidations.DeliverAsync(cancellationToken).ConfigureAwait(false);
+                stages.Lap("invalidate");
 
                 stages.Lap("record");
                 var liveVersion = manifest.Changed ? run : live.Version;
                 LogPublished(logger, run.Value, liveVersion ?? 0, universe.Count, changed.Count, unchanged, removed.Count, watch.Elapsed.TotalSeconds);
                 return new PublishResult(liveVersion, run, false, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
-                    written.Count, bytes, watch.Elapsed, changed.Select(c => c.Path).ToList(), removed, invalidations,
-                    written.Order(StringComparer.Ordinal).ToList()) { Stages = stages.Laps };
+                    written.Count, bytes, watch.Elapsed, changed.Select(c => c.Path).ToList(), removed, toInvalidate,
+                    written.Order(StringComparer.Ordinal).ToList()) { Stages = stages.Laps, InvalidationsSent = delivery.Sent, InvalidationsPending = delivery.StillPending };
             }
             catch (Exception e) when (run is not null)
             {

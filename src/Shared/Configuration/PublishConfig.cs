@@ -31,6 +31,37 @@ public sealed class PublishConfig
 
     [Required]
     public ApiSection Api { get; set; } = new();
+
+    [Required]
+    public CdnSection Cdn { get; set; } = new();
+}
+
+public enum CdnKind
+{
+    /// <summary>No CDN to invalidate (a folder store, or an edge that only relies on TTLs).</summary>
+    None,
+
+    /// <summary>The local Varnish edge: purge by surrogate key (xkey) over HTTP from loopback.</summary>
+    Varnish,
+}
+
+/// <summary>The CDN edge: which one the publisher invalidates, and what the generated edge config points at.</summary>
+public sealed class CdnSection
+{
+    /// <summary><c>varnish</c> (locally; STATIC_EDGE_URL says where) or <c>none</c>. CloudFront arrives with its client.</summary>
+    public CdnKind Kind { get; set; } = CdnKind.Varnish;
+
+    /// <summary>Api instances behind the edge's fallback director (host:port), probed on /healthz.</summary>
+    [Required, MinLength(1)]
+    public List<string> ApiOrigins { get; set; } = ["127.0.0.1:56080"];
+
+    /// <summary>How long the edge keeps a 404 (it is purged as soon as the path is published).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan NotFoundTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Surrogate keys per PURGE request (each becomes part of one header).</summary>
+    [Range(1, 1000)]
+    public int KeysPerPurge { get; set; } = 100;
 }
 
 /// <summary>The Api's read-through tiers: L1 in process, L2 Redis, then PostgreSQL through the renderer.</summary>

@@ -39,7 +39,8 @@ public sealed class PublisherHarness : IAsyncDisposable
     public static StackSettings Settings(IsolatedServers servers) =>
         StackServers.Settings with { Database = servers.Database.ConnectionString, S3Bucket = servers.Bucket.Name };
 
-    public static async Task<PublisherHarness> CreateAsync(IsolatedServers servers, Func<IObjectStore, IObjectStore>? wrap = null, Action<PublishConfig>? configure = null)
+    public static async Task<PublisherHarness> CreateAsync(IsolatedServers servers, Func<IObjectStore, IObjectStore>? wrap = null, Action<PublishConfig>? configure = null,
+        Static.Publisher.Edge.ICdnInvalidator? cdn = null)
     {
         var config = PublishConfigLoader.Load(ConfigPath, new System.Collections.Hashtable());
         configure?.Invoke(config);
@@ -50,6 +51,7 @@ public sealed class PublisherHarness : IAsyncDisposable
             .AddSingleton(config)
             .AddCatalogStore(servers.Database.ConnectionString)
             .AddSingleton(wrap is null ? s3 : wrap(s3))
+            .AddSingleton(cdn ?? new Static.Publisher.Edge.NoCdnInvalidator())
             .AddPublishing(new RendererSource(await SharedRenderer.Value));
         return new PublisherHarness(services.BuildServiceProvider(), s3);
     }

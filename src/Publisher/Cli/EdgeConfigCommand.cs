@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Static.Publisher.Edge;
+using Static.Shared.Configuration;
+
+namespace Static.Publisher.Cli;
+
+/// <summary><c>publisher edge-config [--out FILE]</c>: the Varnish VCL for the local edge.</summary>
+internal static class EdgeConfigCommand
+{
+    public static Command Create(PublisherCli.CliContext context)
+    {
+        var output = new Option<FileInfo?>("--out") { Description = "Write the VCL here instead of standard output." };
+        var command = new Command("edge-config", "Generate the Varnish VCL of the local edge from publish-config.json.") { output };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (await context.TryLoadAsync().ConfigureAwait(false) is not { } loaded)
+            {
+                return PublisherCli.ExitUsage;
+            }
+
+            string vcl;
+            try
+            {
+                var s3 = loaded.Stack.S3ServiceUrl ?? throw new ConfigException("STATIC_S3_SERVICE_URL is not set: run scripts/stack.sh up.");
+                var bucket = string.IsNullOrWhiteSpace(loaded.Stack.S3Bucket) ? loaded.Config.Store.Bucket : loaded.Stack.S3Bucket;
+                vcl = VarnishConfigGenerator.Generate(loaded.Config, new Uri(s3), bucket);
+            }
+            catch (ConfigException e)
+            {
+                await context.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return PublisherCli.ExitUsage;
+            }
+
+            if (parse.GetValue(output) is { } file)
+            {
+                await File.WriteAllTextAsync(file.FullName, vcl, cancellationToken).ConfigureAwait(false);
+                await context.Out.WriteLineAsync($"Wrote {file.FullName}.").ConfigureAwait(false);
+            }
+            else
+            {
+                await context.Out.WriteAsync(vcl).ConfigureAwait(false);
+            }
+
+            return PublisherCli.ExitOk;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,25 @@
+namespace Static.Publisher.Edge;
+
+/// <summary>The CDN could not take an invalidation; the publisher records it and the next run sends it again.</summary>
+public sealed class InvalidationFailedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Invalidation behind one port. The publisher calls it after the manifest is live, with exactly the stable
+/// paths whose bytes changed or vanished (the manifest root has a short TTL; immutable paths never change).
+/// </summary>
+public interface ICdnInvalidator
+{
+    /// <summary>"varnish at http://127.0.0.1:56081", "none".</summary>
+    string Description { get; }
+
+    /// <summary>Invalidates the paths; returns how many entries the CDN was sent. Throws <see cref="InvalidationFailedException"/>.</summary>
+    Task<int> InvalidateAsync(long version, IReadOnlyList<string> paths, CancellationToken cancellationToken);
+}
+
+/// <summary>No CDN: nothing to invalidate.</summary>
+public sealed class NoCdnInvalidator : ICdnInvalidator
+{
+    public string Description => "none";
+
+    public Task<int> InvalidateAsync(long version, IReadOnlyList<string> paths, CancellationToken cancellationToken) => Task.FromResult(0);
+}
