@@ -28,13 +28,19 @@ public sealed class TestVarnish : IAsyncDisposable
     public static async Task<TestVarnish> StartAsync(string bucket, int apiPort)
     {
         var s3 = new Uri(StackServers.Require(StackServers.Settings.S3ServiceUrl, "STATIC_S3_SERVICE_URL"));
-        var dir = Directory.CreateTempSubdirectory("static-test-varnish-").FullName;
-        var port = FreePort();
-        var adminPort = FreePort();
         var vcl = (await File.ReadAllTextAsync(Path.Combine(StackServers.RepositoryRoot, "scripts", "varnish", "edge.vcl.in")))
             .Replace("@S3_PORT@", s3.Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("@API_PORT@", apiPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("@BUCKET@", bucket, StringComparison.Ordinal);
+        return await StartWithVclAsync(vcl);
+    }
+
+    /// <summary>Starts Varnish with the given VCL (for instance the one <c>publisher edge-config</c> generates).</summary>
+    public static async Task<TestVarnish> StartWithVclAsync(string vcl)
+    {
+        var dir = Directory.CreateTempSubdirectory("static-test-varnish-").FullName;
+        var port = FreePort();
+        var adminPort = FreePort();
         var vclPath = Path.Combine(dir, "edge.vcl");
         await File.WriteAllTextAsync(vclPath, vcl);
 

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Static.IntegrationTests.Infrastructure;
+using Static.Publisher.Edge;
+using Static.Publisher.Publishing;
+using Static.Shared.Configuration;
+
+namespace Static.IntegrationTests;
+
+/// <summary>The generated edge with real s3rver, Varnish and an Api process: invalidation end to end.</summary>
+public sealed class EdgeTests
+{
+    [Fact]
+    public async Task The_generated_VCL_compiles()
+    {
+        var config = PublishConfigLoader.Load(PublisherHarness.ConfigPath, new System.Collections.Hashtable());
+        config.Cdn.ApiOrigins = ["127.0.0.1:56080", "127.0.0.1:56090"];
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, VarnishConfigGenerator.Generate(config, new Uri("http://127.0.0.1:56000"), "static-site"));
+            // varnishd started as root reads the VCL as its own unprivileged user.
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            var start = new ProcessStartInfo("varnishd") { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var arg in new[] { "-C", "-f", file })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, (await error)[^Math.Min(2000, (await error).Length)..]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_rename_reaches_the_edge_with_exactly_its_paths_invalidated_new_products_fall_back_to_the_Api_and_purges_need_loopback()
+    {
+        await using var servers = await IsolatedServers.CreateAsync();
+        await PublisherHarness.SeedAsync(servers, products: 40, categories: 2);
+        var apiPort = TestVarnish.FreePort();
+        await using var api = await ApiProcess.StartAsync(servers.Database.ConnectionString, apiPort);
+
+        var config = PublishConfigLoader.Load(PublisherHarness.ConfigPath, new System.Collections.Hashtable());
+        config.Cdn.ApiOrigins = [string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{apiPort}")];
+        var s3 = new Uri(StackServers.Require(StackServers.Settings.S3ServiceUrl, "STATIC_S3_SERVICE_URL"));
+        await using var edge = await TestVarnish.StartWithVclAsync(VarnishConfigGenerator.Generate(config, s3, servers.Bucket.Name));
+        var recorder = new RecordingInvalidator(new VarnishInvalidator(new HttpClient(), edge.Client.BaseAddress!, 100));
+        await using var harness = await PublisherHarness.CreateAsync(servers, cdn: recorder);
+        await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+
+        // MISS, then HIT, from the store.
+        Assert.Equal(("MISS", "s3"), await CacheStateAsync(edge, "/products/3.json"));
+        Assert.Equal(("HIT", "s3"), await CacheStateAsync(edge, "/products/3.json"));
+        await CacheStateAsync(edge, "/products/30.json");
+        Assert.Equal("HIT", (await CacheStateAsync(edge, "/products/30.json")).Cache);
+
+        // A product that is not featured: its two pages change (and its listing, if it shows on page 1).
+        await using (var update = servers.Database.DataSource.CreateCommand("update products set name = 'Edge Renamed', featured_rank = null where id = 3"))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        recorder.Sent.Clear();
+        var renamed = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        Assert.Equal(renamed.Invalidations.OrderBy(p => p, StringComparer.Ordinal), recorder.Sent.OrderBy(p => p, StringComparer.Ordinal));
+        Assert.Equal(renamed.UploadedPaths.OrderBy(p => p, StringComparer.Ordinal), recorder.Sent.Where(p => p != "/").OrderBy(p => p, StringComparer.Ordinal));
+        Assert.Contains("/products/3.json", recorder.Sent);
+        Assert.Contains("/products/3.html", recorder.Sent);
+        Assert.DoesNotContain(recorder.Sent, p => p.Contains('*', StringComparison.Ordinal));
+        Assert.Equal(renamed.Invalidations.Count, renamed.InvalidationsSent);
+
+        Assert.Contains("Edge Renamed", await edge.Client.GetStringAsync("/products/3.json"), StringComparison.Ordinal);
+        Assert.Equal("HIT", (await CacheStateAsync(edge, "/products/30.json")).Cache);   // unrelated: still cached
+
+        // Created after the publish: the edge falls back to the Api; after the next publish it comes from the store.
+        await using (var insert = servers.Database.DataSource.CreateCommand(
+            "insert into products (id, slug, name, price_amount, currency, category_id) select 900, 'late-arrival-900', 'Late Arrival', 5.00, 'EUR', category_id from products where id = 1"))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(("MISS", "api"), await CacheStateAsync(edge, "/products/900.json"));
+        Assert.Contains("Late Arrival", await edge.Client.GetStringAsync("/products/900.json"), StringComparison.Ordinal);
+        await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        Assert.Equal(("MISS", "s3"), await CacheStateAsync(edge, "/products/900.json"));
+
+        // The manifest through the edge answers 304 to its ETag.
+        using var manifest = await edge.Client.GetAsync("/manifest.json");
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, "/manifest.json");
+        conditional.Headers.IfNoneMatch.Add(manifest.Headers.ETag!);
+        using var notModified = await edge.Client.SendAsync(conditional);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+
+        // PURGE from 127.0.0.2 is refused; from 127.0.0.1 it works.
+        using var other = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        }) { BaseAddress = edge.Client.BaseAddress };
+        using var refused = await other.SendAsync(new HttpRequestMessage(new HttpMethod("PURGE"), "/products/30.json"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, refused.StatusCode);
+        Assert.Equal("HIT", (await CacheStateAsync(edge, "/products/30.json")).Cache);
+    }
+
+    [Fact]
+    public async Task An_invalidation_the_edge_refused_is_recorded_and_sent_by_the_next_run()
+    {
+        await using var servers = await IsolatedServers.CreateAsync();
+        await PublisherHarness.SeedAsync(servers, products: 10, categories: 2);
+        var flaky = new FlakyInvalidator { Failing = true };
+        await using var harness = await PublisherHarness.CreateAsync(servers, cdn: flaky);
+        var first = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        Assert.Equal(1, first.InvalidationsPending);
+        Assert.Equal(0, first.InvalidationsSent);
+
+        flaky.Failing = false;
+        var second = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        Assert.Equal(0, second.Uploaded);
+        Assert.Equal(first.Invalidations.Count, second.InvalidationsSent);
+        Assert.Equal(0, second.InvalidationsPending);
+        Assert.Equal(first.Invalidations.OrderBy(p => p, StringComparer.Ordinal), flaky.Sent.OrderBy(p => p, StringComparer.Ordinal));
+        await using var left = servers.Database.DataSource.CreateCommand("select count(*) from pending_invalidations");
+        Assert.Equal(0L, await left.ExecuteScalarAsync());
+    }
+
+    private static async Task<(string Cache, string Origin)> CacheStateAsync(TestVarnish edge, string path)
+    {
+        using var response = await edge.Client.GetAsync(path);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode}");
+        return (response.Headers.GetValues("x-cache").Single(), response.Headers.GetValues("x-origin").Single());
+    }
+
+    private sealed class RecordingInvalidator(ICdnInvalidator inner) : ICdnInvalidator
+    {
+        public List<string> Sent { get; } = [];
+
+        public string Description => "recording " + inner.Description;
+
+        public async Task<int> InvalidateAsync(long version, IReadOnlyList<string> paths, CancellationToken cancellationToken)
+        {
+            var count = await inner.InvalidateAsync(version, paths, cancellationToken);
+            Sent.AddRange(paths);
+            return count;
+        }
+    }
+
+    private sealed class FlakyInvalidator : ICdnInvalidator
+    {
+        public bool Failing { get; set; }
+
+        public List<string> Sent { get; } = [];
+
+        public string Description => "flaky";
+
+        public Task<int> InvalidateAsync(long version, IReadOnlyList<string> paths, CancellationToken cancellationToken)
+        {
+            if (Failing)
+            {
+                throw new InvalidationFailedException("injected: the edge is unreachable");
+            }
+
+            Sent.AddRange(paths);
+            return Task.FromResult(paths.Count);
+        }
+    }
+}
+
+/// <summary>The Api as a real process on a port (the edge needs something to fall back to).</summary>
+internal sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Process process;
+
+    private ApiProcess(Process process) => this.process = process;
+
+    public static async Task<ApiProcess> StartAsync(string database, int port)
+    {
+        var dll = Path.Combine(StackServers.RepositoryRoot, "src", "Api", "bin", "Debug", "net10.0", "Static.Api.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first (./test.sh does).");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = StackServers.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        start.Environment["ASPNETCORE_URLS"] = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}");
+        start.Environment["Static__Database"] = database;
+        start.Environment["Static__Redis"] = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
+        start.Environment["Static__CacheName"] = "t" + Guid.NewGuid().ToString("N")[..12];
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var ready = await client.GetAsync(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/healthz"));
+                if (ready.IsSuccessStatusCode)
+                {
+                    return new ApiProcess(process);
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Not answering yet.
+            }
+
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"the Api did not start on {port} (exited: {process.HasExited})");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+    }
+}
