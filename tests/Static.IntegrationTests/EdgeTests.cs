@@ -22,7 +22,10 @@ public sealed class EdgeTests
         {
             await File.WriteAllTextAsync(file, VarnishConfigGenerator.Generate(config, new Uri("http://127.0.0.1:56000"), "static-site"));
             // varnishd started as root reads the VCL as its own unprivileged user.
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
             var start = new ProcessStartInfo("varnishd") { RedirectStandardError = true, RedirectStandardOutput = true };
             foreach (var arg in new[] { "-C", "-f", file })
             {
