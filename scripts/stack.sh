@@ -18,6 +18,7 @@ API_PORT="${STATIC_API_PORT:-56080}"
 BUCKET="${STATIC_S3_BUCKET:-static-site}"
 DB_NAME="${STATIC_DB_NAME:-static}"
 S3RVER_VERSION="3.7.1"
+AWS4_VERSION="1.13.2"
 NPM_DIR="${STATIC_NPM_DIR:-$ROOT/.local/npm}"   # where s3rver is installed (shared by throwaway stacks)
 
 log() { printf '\033[1m[stack]\033[0m %s\n' "$*" >&2; }
@@ -87,11 +88,12 @@ install_missing() {
   command -v gcc >/dev/null || need+=(gcc libc6-dev)   # varnishd compiles VCL with the C compiler
   command -v node >/dev/null || need+=(nodejs npm)
   apt_install "${need[@]}"
-  if [ ! -f "$NPM_DIR/node_modules/s3rver/bin/s3rver.js" ]; then
-    log "installing s3rver $S3RVER_VERSION (npm) into $NPM_DIR ..."
+  # aws4: an independent SigV4 signer the tests check the CloudFront client's signatures against.
+  if [ ! -f "$NPM_DIR/node_modules/s3rver/bin/s3rver.js" ] || [ ! -f "$NPM_DIR/node_modules/aws4/aws4.js" ]; then
+    log "installing s3rver $S3RVER_VERSION and aws4 $AWS4_VERSION (npm) into $NPM_DIR ..."
     mkdir -p "$NPM_DIR"
-    (cd "$NPM_DIR" && npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" "s3rver@$S3RVER_VERSION" >"$LOCAL/npm-install.log" 2>&1) \
-      || { tail -20 "$LOCAL/npm-install.log" >&2; die "npm install s3rver@$S3RVER_VERSION failed"; }
+    (cd "$NPM_DIR" && npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" "s3rver@$S3RVER_VERSION" "aws4@$AWS4_VERSION" >"$LOCAL/npm-install.log" 2>&1) \
+      || { tail -20 "$LOCAL/npm-install.log" >&2; die "npm install s3rver@$S3RVER_VERSION aws4@$AWS4_VERSION failed"; }
   fi
 }
 

@@ -43,12 +43,44 @@ public enum CdnKind
 
     /// <summary>The local Varnish edge: purge by surrogate key (xkey) over HTTP from loopback.</summary>
     Varnish,
+
+    /// <summary>Amazon CloudFront: CreateInvalidation, signed with SigV4; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.</summary>
+    CloudFront,
+}
+
+public sealed class CloudFrontSection
+{
+    /// <summary>The distribution to invalidate (required when <c>cdn.kind</c> is <c>cloudfront</c>).</summary>
+    public string DistributionId { get; set; } = "";
+
+    /// <summary>The API endpoint; tests point it at a local server.</summary>
+    [Required]
+    public Uri Endpoint { get; set; } = new("https://cloudfront.amazonaws.com");
+
+    /// <summary>Paths per CreateInvalidation request (CloudFront allows 3,000 file paths in flight per distribution).</summary>
+    [Range(1, 3000)]
+    public int MaxPathsPerRequest { get; set; } = 1000;
+
+    /// <summary>More changed paths than this under one folder become one wildcard ("/products/*"), which counts as one path.</summary>
+    [Range(1, 1_000_000)]
+    public int WildcardThreshold { get; set; } = 500;
+
+    /// <summary>Wildcards per run (CloudFront allows 15 in flight).</summary>
+    [Range(0, 15)]
+    public int MaxWildcards { get; set; } = 10;
+
+    /// <summary>First retry delay on throttling (TooManyInvalidationsInProgress, 429, 503); doubled each try.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    [Range(0, 20)]
+    public int MaxRetries { get; set; } = 6;
 }
 
 /// <summary>The CDN edge: which one the publisher invalidates, and what the generated edge config points at.</summary>
 public sealed class CdnSection
 {
-    /// <summary><c>varnish</c> (locally; STATIC_EDGE_URL says where) or <c>none</c>. CloudFront arrives with its client.</summary>
+    /// <summary><c>varnish</c> (locally; STATIC_EDGE_URL says where), <c>cloudfront</c> or <c>none</c>.</summary>
     public CdnKind Kind { get; set; } = CdnKind.Varnish;
 
     /// <summary>Api instances behind the edge's fallback director (host:port), probed on /healthz.</summary>
@@ -58,6 +90,9 @@ public sealed class CdnSection
     /// <summary>How long the edge keeps a 404 (it is purged as soon as the path is published).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan NotFoundTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    [Required]
+    public CloudFrontSection CloudFront { get; set; } = new();
 
     /// <summary>Surrogate keys per PURGE request (each becomes part of one header).</summary>
     [Range(1, 1000)]

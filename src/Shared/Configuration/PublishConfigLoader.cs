@@ -201,7 +201,8 @@ public static class PublishConfigLoader
 
         foreach (var property in instance.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (property.PropertyType.IsClass && property.PropertyType != typeof(string) && property.GetValue(instance) is { } child)
+            // Only our own sections: framework types (Uri, List<string>) are values, not sections to walk.
+            if (property.PropertyType.IsClass && property.PropertyType.Namespace == typeof(PublishConfig).Namespace && property.GetValue(instance) is { } child)
             {
                 ValidateRecursive(child, prefix + JsonName(property.Name) + ".", errors);
             }
