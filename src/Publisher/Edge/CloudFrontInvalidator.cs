@@ -108,7 +108,7 @@ public sealed class CloudFrontInvalidator : ICdnInvalidator
         var uri = new Uri(settings.Endpoint, $"/2020-05-31/distribution/{Uri.EscapeDataString(settings.DistributionId)}/invalidation");
         var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/xml");
-        var signed = SigV4.Sign("POST", uri, new Dictionary<string, string> { ["content-type"] = "text/xml" }, body,
+        var signed = SigV4.Sign("POST", uri, new Dictionary<string, string> { ["content-type"] = "text/xml", ["content-length"] = body.Length.ToString(CultureInfo.InvariantCulture) }, body,
             accessKey, secretKey, "us-east-1", "cloudfront", time.GetUtcNow().UtcDateTime, sessionToken);
         foreach (var (name, value) in signed)
         {
