@@ -244,3 +244,58 @@ internal sealed class ApiProcess : IAsyncDisposable
         process.Dispose();
     }
 }
+
+/// <summary>The generated CloudFront distribution config, checked by Debian's awscli against its service model (offline: a local stub answers).</summary>
+public sealed class CloudFrontConfigTests
+{
+    [Fact]
+    public async Task The_generated_distribution_config_passes_the_awscli_model_check_and_a_broken_one_does_not()
+    {
+        var config = PublishConfigLoader.Load(PublisherHarness.ConfigPath, new System.Collections.Hashtable());
+        var json = CloudFrontConfigGenerator.Generate(config, "static-site");
+        using (var document = System.Text.Json.JsonDocument.Parse(json))
+        {
+            var group = document.RootElement.GetProperty("OriginGroups").GetProperty("Items")[0];
+            Assert.Equal([403, 404, 500, 502, 503, 504], group.GetProperty("FailoverCriteria").GetProperty("StatusCodes").GetProperty("Items").EnumerateArray().Select(e => e.GetInt32()));
+            Assert.All(document.RootElement.GetProperty("Origins").GetProperty("Items").EnumerateArray(), o => Assert.Equal(2, o.GetProperty("ConnectionTimeout").GetInt32()));
+        }
+
+        await using var stub = await FakeCloudFront.StartAsync(alwaysStatus: 500);
+        var (ok, okOutput) = await RunAwsAsync(json, stub.Uri);
+        Assert.True(ok, okOutput);
+
+        var broken = json.Replace("\"DefaultRootObject\"", "\"DefaultRootObjekt\"", StringComparison.Ordinal);
+        var (bad, badOutput) = await RunAwsAsync(broken, stub.Uri);
+        Assert.False(bad, badOutput);
+        Assert.Contains("DefaultRootObjekt", badOutput, StringComparison.Ordinal);
+    }
+
+    /// <summary>True when awscli accepted the parameters and sent the request (the stub then answers 500).</summary>
+    private static async Task<(bool Sent, string Output)> RunAwsAsync(string json, Uri endpoint)
+    {
+        Assert.True(File.Exists("/usr/bin/aws"), "Debian's awscli is missing: run scripts/stack.sh up (./test.sh does), which installs it.");
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, json);
+        try
+        {
+            var start = new ProcessStartInfo("/usr/bin/aws") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { "cloudfront", "create-distribution", "--distribution-config", "file://" + file, "--endpoint-url", endpoint.ToString(), "--cli-read-timeout", "5", "--cli-connect-timeout", "5" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.Environment["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE";
+            start.Environment["AWS_SECRET_ACCESS_KEY"] = "secret";
+            start.Environment["AWS_DEFAULT_REGION"] = "us-east-1";
+            start.Environment["AWS_MAX_ATTEMPTS"] = "1";
+            using var process = Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (output.Contains("when calling the CreateDistribution operation", StringComparison.Ordinal), output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}

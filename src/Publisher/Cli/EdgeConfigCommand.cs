@@ -10,12 +10,21 @@ internal static class EdgeConfigCommand
     public static Command Create(PublisherCli.CliContext context)
     {
         var output = new Option<FileInfo?>("--out") { Description = "Write the VCL here instead of standard output." };
-        var command = new Command("edge-config", "Generate the Varnish VCL of the local edge from publish-config.json.") { output };
+        var cloudFront = new Option<FileInfo?>("--cloudfront") { Description = "Write a CloudFront DistributionConfig (JSON for 'aws cloudfront create-distribution') here instead." };
+        var command = new Command("edge-config", "Generate the edge's configuration from publish-config.json: Varnish VCL (default) or a CloudFront distribution config.") { output, cloudFront };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (await context.TryLoadAsync().ConfigureAwait(false) is not { } loaded)
             {
                 return PublisherCli.ExitUsage;
+            }
+
+            if (parse.GetValue(cloudFront) is { } distribution)
+            {
+                var bucketName = string.IsNullOrWhiteSpace(loaded.Stack.S3Bucket) ? loaded.Config.Store.Bucket : loaded.Stack.S3Bucket;
+                await File.WriteAllTextAsync(distribution.FullName, CloudFrontConfigGenerator.Generate(loaded.Config, bucketName), cancellationToken).ConfigureAwait(false);
+                await context.Out.WriteLineAsync($"Wrote {distribution.FullName}: deploy with aws cloudfront create-distribution --distribution-config file://{distribution.FullName} (docs/edge.md).").ConfigureAwait(false);
+                return PublisherCli.ExitOk;
             }
 
             string vcl;

@@ -75,6 +75,14 @@ public sealed class CloudFrontSection
 
     [Range(0, 20)]
     public int MaxRetries { get; set; } = 6;
+
+    /// <summary>Where the Api answers in production (the origin group's fallback), for the generated distribution config.</summary>
+    [Required, MinLength(1)]
+    public string ApiDomain { get; set; } = "api.example.com";
+
+    /// <summary>Region of the S3 bucket (the origin's domain is {bucket}.s3.{region}.amazonaws.com).</summary>
+    [Required, RegularExpression("^[a-z]{2}-[a-z]+-[0-9]$", ErrorMessage = "must be an AWS region such as eu-west-1")]
+    public string BucketRegion { get; set; } = "us-east-1";
 }
 
 /// <summary>The CDN edge: which one the publisher invalidates, and what the generated edge config points at.</summary>
