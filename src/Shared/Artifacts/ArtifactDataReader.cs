@@ -156,10 +156,7 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("slug", (object?)slug ?? DBNull.Value);
         command.Parameters.AddWithValue("id", (object?)id ?? DBNull.Value);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new Category(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
-                reader.GetInt32(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt64(6))
-            : null;
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? CatalogStore.ReadCategory(reader) : null;
     }
 
     /// <summary>Page <paramref name="page"/> (1-based) of a category listing, in id order; one extra row tells whether more exist.</summary>

@@ -20,16 +20,8 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
 {
     public async Task<CatalogCounts> CountAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            """
-            select (select count(*) from categories),
-                   (select count(*) from products),
-                   (select count(*) from stock_levels),
-                   exists (select 1 from site_config)
-            """);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return new CatalogCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetBoolean(3));
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await CountAsync(connection, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -96,10 +88,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         var list = new List<Category>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            list.Add(new Category(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetInt32(4),
-                reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt64(6)));
+            list.Add(ReadCategory(reader));
         }
 
         return list;
@@ -150,13 +139,19 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
             : null;
     }
 
+    /// <summary>A category row in the column order id, slug, name, parent_id, sort_order, updated_at, row_version.</summary>
+    internal static Category ReadCategory(NpgsqlDataReader reader) => new(
+        reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
+        reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetInt32(4),
+        reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt64(6));
+
     internal static Product ReadProduct(NpgsqlDataReader reader) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
         new Money(reader.GetDecimal(4), reader.GetString(5)), reader.GetInt64(6),
         reader.GetFieldValue<string[]>(7), reader.IsDBNull(8) ? null : reader.GetInt32(8),
         reader.GetFieldValue<DateTimeOffset>(9), reader.GetInt64(10));
 
-    private static async Task<CatalogCounts> CountAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    private static async Task<CatalogCounts> CountAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """

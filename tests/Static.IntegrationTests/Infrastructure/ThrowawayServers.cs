@@ -120,12 +120,7 @@ public sealed class ThrowawayRedis : IAsyncDisposable
         process.Dispose();
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => TestVarnish.FreePort();
 
     private static bool Listening(int port)
     {
