@@ -17,10 +17,11 @@ try
     // Host configuration (command line, ASPNETCORE_/DOTNET_ variables, tests) may override the api section
     // and the connection settings: Static:Database, Static:Redis, Static:Api:L1Enabled, ...
     builder.Configuration.GetSection("Static:Api").Bind(config.Api, o => o.ErrorOnUnknownConfiguration = true);
-    settings = StackSettings.Load() with
+    var stack = StackSettings.Load();
+    settings = stack with
     {
-        Database = builder.Configuration["Static:Database"] ?? StackSettings.Load().Database,
-        Redis = builder.Configuration["Static:Redis"] ?? StackSettings.Load().Redis,
+        Database = builder.Configuration["Static:Database"] ?? stack.Database,
+        Redis = builder.Configuration["Static:Redis"] ?? stack.Redis,
     };
     settings.RequireDatabase();
     settings.RequireRedis();

@@ -155,31 +155,8 @@ public sealed partial class RollbackService(
             run = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
 
-        await using (var delete = new NpgsqlCommand("delete from artifacts where path = any(@paths)", connection, transaction))
-        {
-            delete.Parameters.AddWithValue("paths", removed.Concat(rows.Select(r => r.Path)).ToArray());
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var batch in rows.Chunk(1000))
-        {
-            // Parameterised multi-row insert; dependency_keys is text[] per row, which unnest cannot carry.
-            await using var insert = new NpgsqlCommand(
-                "insert into artifacts (path, sha256, headers_hash, size, shard, dependency_keys, version) values " +
-                string.Join(", ", batch.Select((_, i) => $"(@p{i}, @s{i}, @h{i}, @z{i}, @d{i}, @k{i}, @run)")), connection, transaction);
-            for (var i = 0; i < batch.Length; i++)
-            {
-                insert.Parameters.AddWithValue($"p{i}", batch[i].Path);
-                insert.Parameters.AddWithValue($"s{i}", batch[i].Sha256);
-                insert.Parameters.AddWithValue($"h{i}", batch[i].HeadersHash);
-                insert.Parameters.AddWithValue($"z{i}", batch[i].Size);
-                insert.Parameters.AddWithValue($"d{i}", batch[i].Shard);
-                insert.Parameters.AddWithValue($"k{i}", batch[i].DependencyKeys);
-            }
-
-            insert.Parameters.AddWithValue("run", run);
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        // Restored rows replace the live ones; paths V did not have leave.
+        await PublishStateStore.WriteArtifactsAsync(connection, transaction, run, rows, removed, cancellationToken).ConfigureAwait(false);
 
         // The entity versions no longer describe what is live: the next publish (after resume) renders everything.
         await using (var entities = new NpgsqlCommand("delete from published_entities", connection, transaction))

@@ -145,53 +145,9 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-        if (commit.ReplaceAllArtifacts)
-        {
-            await ExecuteAsync(connection, transaction, "delete from artifacts", cancellationToken).ConfigureAwait(false);
-        }
-        else if (commit.Removed.Count > 0)
-        {
-            await using var delete = new NpgsqlCommand("delete from artifacts where path = any(@paths)", connection, transaction);
-            delete.Parameters.AddWithValue("paths", commit.Removed.ToArray());
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await WriteArtifactsAsync(connection, transaction, commit.Version, commit.Written, commit.Removed, cancellationToken).ConfigureAwait(false);
 
-        if (commit.Written.Count > 0)
-        {
-            await ExecuteAsync(connection, transaction, "create temp table incoming_artifacts (like artifacts) on commit drop", cancellationToken).ConfigureAwait(false);
-            await using (var writer = await connection.BeginBinaryImportAsync(
-                "copy incoming_artifacts (path, sha256, headers_hash, size, shard, dependency_keys, version) from stdin (format binary)", cancellationToken).ConfigureAwait(false))
-            {
-                foreach (var row in commit.Written)
-                {
-                    await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                    await writer.WriteAsync(row.Path, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await writer.WriteAsync(row.Sha256, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await writer.WriteAsync(row.HeadersHash, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await writer.WriteAsync(row.Size, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-                    await writer.WriteAsync(row.Shard, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await writer.WriteAsync(row.DependencyKeys, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await writer.WriteAsync(commit.Version, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                }
-
-                await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await ExecuteAsync(connection, transaction,
-                """
-                insert into artifacts select * from incoming_artifacts
-                on conflict (path) do update set sha256 = excluded.sha256, headers_hash = excluded.headers_hash, size = excluded.size,
-                    shard = excluded.shard, dependency_keys = excluded.dependency_keys, version = excluded.version
-                where (artifacts.sha256, artifacts.headers_hash, artifacts.shard, artifacts.dependency_keys)
-                      is distinct from (excluded.sha256, excluded.headers_hash, excluded.shard, excluded.dependency_keys)
-                """, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (commit.ReplaceAllEntities)
-        {
-            await ExecuteAsync(connection, transaction, "delete from published_entities", cancellationToken).ConfigureAwait(false);
-        }
-        else if (commit.RemovedEntities.Count > 0)
+        if (commit.RemovedEntities.Count > 0)
         {
             await using var delete = new NpgsqlCommand("delete from published_entities where entity_key = any(@keys)", connection, transaction);
             delete.Parameters.AddWithValue("keys", commit.RemovedEntities.ToArray());
@@ -247,6 +203,58 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Applies one version's artifact rows to the live manifest rows: deletes <paramref name="removed"/>, then
+    /// upserts <paramref name="written"/> by binary COPY into a temporary table (rows that did not change are
+    /// left alone, so their GIN index entries are not rewritten). Publish and rollback both record through this.
+    /// </summary>
+    public static async Task WriteArtifactsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long version,
+        IReadOnlyCollection<ArtifactRow> written, IReadOnlyCollection<string> removed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(written);
+        ArgumentNullException.ThrowIfNull(removed);
+        if (removed.Count > 0)
+        {
+            await using var delete = new NpgsqlCommand("delete from artifacts where path = any(@paths)", connection, transaction);
+            delete.Parameters.AddWithValue("paths", removed.ToArray());
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (written.Count == 0)
+        {
+            return;
+        }
+
+        await ExecuteAsync(connection, transaction, "create temp table incoming_artifacts (like artifacts) on commit drop", cancellationToken).ConfigureAwait(false);
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "copy incoming_artifacts (path, sha256, headers_hash, size, shard, dependency_keys, version) from stdin (format binary)", cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var row in written)
+            {
+                await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(row.Path, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(row.Sha256, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(row.HeadersHash, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(row.Size, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(row.Shard, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(row.DependencyKeys, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(version, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            }
+
+            await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(connection, transaction,
+            """
+            insert into artifacts select * from incoming_artifacts
+            on conflict (path) do update set sha256 = excluded.sha256, headers_hash = excluded.headers_hash, size = excluded.size,
+                shard = excluded.shard, dependency_keys = excluded.dependency_keys, version = excluded.version
+            where (artifacts.sha256, artifacts.headers_hash, artifacts.shard, artifacts.dependency_keys)
+                  is distinct from (excluded.sha256, excluded.headers_hash, excluded.shard, excluded.dependency_keys)
+            """, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task FailAsync(long version, string error)
     {
         await using var command = dataSource.CreateCommand("update publishes set state = 'failed', finished_at = now(), error = @error where version = @version");
@@ -283,10 +291,8 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
 /// <summary>Everything a successful run records, in one transaction.</summary>
 public sealed record PublishCommit(
     long Version,
-    bool ReplaceAllArtifacts,
     IReadOnlyList<ArtifactRow> Written,
     IReadOnlyList<string> Removed,
-    bool ReplaceAllEntities,
     IReadOnlyList<PublishedEntity> Entities,
     IReadOnlyList<string> RemovedEntities,
     int ArtifactsTotal,

@@ -101,10 +101,8 @@ public sealed partial class SitePublisher(
 
                 await state.CommitAsync(new PublishCommit(
                     run!.Value,
-                    ReplaceAllArtifacts: false,
                     rendered.Select(r => new ArtifactRow(r.Path, r.Sha256, r.HeadersHash, r.Size, r.Shard, r.DependencyKeys)).ToList(),
                     removed,
-                    ReplaceAllEntities: false,
                     ChangedEntities(live, entities),
                     live.Entities.Keys.Where(k => !entities.ContainsKey(k)).ToList(),
                     universe.Count, changed.Count, unchanged, removed.Count, bytes, toInvalidate.Count,

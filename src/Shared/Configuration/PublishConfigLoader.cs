@@ -1,6 +1,5 @@
 using System.Collections;
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
@@ -216,6 +215,4 @@ public static class PublishConfigLoader
         (message ?? "is invalid").Replace($"The field {member} ", "", StringComparison.Ordinal)
             .Replace($"The {member} field ", "", StringComparison.Ordinal)
             .Trim();
-
-    internal static string Describe(object? value) => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "null";
 }
