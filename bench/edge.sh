@@ -52,10 +52,11 @@ def case(name):
     text = open(f"{work}/{name}.txt").read()
     summary = json.loads(open(f"{work}/{name}.json").read().strip().splitlines()[-1])
     paths = re.findall(r"^  invalidate (\S+)", text, re.M)
-    cf = re.search(r"CloudFront would get (\d+) entries in (\d+) request\(s\) \((\d+) wildcards\): (.*)$", text, re.M)
+    cf = re.search(r"CloudFront would get (\d+) entries in (\d+) request\(s\) \((\d+) wildcards, (\d+) tags\): (.*)$", text, re.M)
     return {"paths_invalidated": summary["invalidated"], "uploaded": summary["uploaded"], "first_paths": paths,
             "cloudfront_entries": int(cf.group(1)) if cf else 0, "cloudfront_requests": int(cf.group(2)) if cf else 0,
-            "cloudfront_wildcards": int(cf.group(3)) if cf else 0, "cloudfront_first_entries": cf.group(4) if cf else ""}
+            "cloudfront_wildcards": int(cf.group(3)) if cf else 0, "cloudfront_tags": int(cf.group(4)) if cf else 0,
+            "cloudfront_first_entries": cf.group(5) if cf else ""}
 ms = sorted(int(u) / 1000 for u in us)
 json.dump({"benchmark": "edge", "catalog": "10,000 products (counts); the run.sh demo catalog (latency)",
            "one_product_rename": case("rename"), "site_config_change": case("config"), "price_import_1000_products": case("prices"),

@@ -8,4 +8,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "PostgreSQL answers again")]
     public static partial void DatabaseUp(ILogger logger);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "No admin tokens configured (STATIC_ADMIN_WRITE_TOKENS / STATIC_ADMIN_READ_TOKENS): every /admin route answers 401")]
+    public static partial void NoAdminTokens(ILogger logger);
 }

@@ -1,5 +1,6 @@
 using OpenTelemetry.Metrics;
 using Static.Api;
+using Static.Api.Admin;
 using Static.Api.Artifacts;
 using Static.Api.Health;
 using Static.Api.Telemetry;
@@ -11,6 +12,8 @@ var builder = WebApplication.CreateBuilder(args);
 
 PublishConfig config;
 StackSettings settings;
+string readDatabase;
+AdminTokens adminTokens;
 try
 {
     config = PublishConfigLoader.Load(PublishConfigLoader.Locate());
@@ -25,6 +28,9 @@ try
     };
     settings.RequireDatabase();
     settings.RequireRedis();
+    // Reads (cache misses) may go to a replica; admin writes and migrations always go to the primary.
+    readDatabase = builder.Configuration["Static:ReadDatabase"] ?? Environment.GetEnvironmentVariable("STATIC_DATABASE_READ") ?? settings.RequireDatabase();
+    adminTokens = AdminTokens.FromConfiguration(builder.Configuration);
 }
 catch (InvalidOperationException e)
 {
@@ -40,9 +46,19 @@ catch (ConfigException e)
 // Over-long request lines are refused by Kestrel itself (414); no artifact path is longer than 300.
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestLineSize = 4096);
 builder.Services.AddSingleton(config);
-builder.Services.AddCatalogStore(settings.RequireDatabase());
+builder.Services.AddCatalogStore(readDatabase);
+builder.Services.AddSingleton(sp => readDatabase == settings.RequireDatabase()
+    ? new PrimaryDatabase(sp.GetRequiredService<Npgsql.NpgsqlDataSource>())
+    : new PrimaryDatabase(Npgsql.NpgsqlDataSource.Create(settings.RequireDatabase())));
 builder.Services.AddRedis(settings.RequireRedis());
-builder.Services.AddReadThroughCache(settings.RequireRedis(), builder.Configuration["Static:CacheName"] ?? "static");
+var cacheName = builder.Configuration["Static:CacheName"] ?? "static";
+builder.Services.AddReadThroughCache(settings.RequireRedis(), cacheName);
+builder.Services.AddSingleton(sp => new ReplicaFence(sp.GetRequiredService<PrimaryDatabase>(), sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+    sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), cacheName));
+builder.Services.AddSingleton<AdminStore>();
+builder.Services.AddSingleton<AdminCacheEviction>();
+builder.Services.AddSingleton<PublishStatusReader>();
+builder.Services.AddAdminAuthentication(adminTokens);
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddOpenTelemetry().WithMetrics(m => m
@@ -54,10 +70,17 @@ var app = builder.Build();
 
 // Migrations run before the Api answers anything (idempotent; serialised with the Publisher's by a lock);
 // the templates compile now too, not on the first request.
-await app.Services.GetRequiredService<MigrationRunner>().ApplyAsync(app.Lifetime.ApplicationStopping).ConfigureAwait(false);
+await new MigrationRunner(app.Services.GetRequiredService<PrimaryDatabase>().DataSource, app.Services.GetRequiredService<ILogger<MigrationRunner>>())
+    .ApplyAsync(app.Lifetime.ApplicationStopping).ConfigureAwait(false);
+if (adminTokens.Count == 0)
+{
+    Log.NoAdminTokens(app.Logger);
+}
 await app.Services.GetRequiredService<RendererSource>().GetAsync().ConfigureAwait(false);
 
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapHealthEndpoints();
 app.MapOpenApi();
 app.MapPrometheusScrapingEndpoint();
@@ -66,6 +89,7 @@ if (builder.Configuration.GetValue<bool>("Static:Bench:Enabled"))
     app.MapBenchEndpoints();
 }
 
+app.MapAdminEndpoints();
 app.MapArtifactEndpoints();
 
 await app.RunAsync().ConfigureAwait(false);

@@ -34,7 +34,7 @@ public sealed class ApiTests
             Assert.Equal(body.ToArray(), await response.Content.ReadAsByteArrayAsync());
             Assert.Equal(published.ETag, response.Headers.ETag?.Tag);
             Assert.Equal(published.Headers.ContentType, response.Content.Headers.ContentType?.ToString());
-            Assert.Equal(published.Metadata["xkey"], response.Headers.GetValues("xkey").Single());
+            Assert.Equal(published.Metadata["cache-tag"], response.Headers.GetValues("x-amz-meta-cache-tag").Single());
 
             using var conditional = new HttpRequestMessage(HttpMethod.Get, path);
             conditional.Headers.IfNoneMatch.Add(new EntityTagHeaderValue(published.ETag));

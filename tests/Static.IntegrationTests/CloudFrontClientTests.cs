@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Static.IntegrationTests.Infrastructure;
 using Static.Publisher.Edge;
+using Static.Publisher.Publishing;
 using Static.Shared.Configuration;
 
 namespace Static.IntegrationTests;
@@ -28,7 +29,7 @@ public sealed class CloudFrontClientTests
         await using var endpoint = await FakeCloudFront.StartAsync();
         var invalidator = Create(endpoint);
         string[] paths = ["/products/1.html", "/products/1.json", "/index.html", "/"];
-        Assert.Equal(4, await invalidator.InvalidateAsync(42, paths, CancellationToken.None));
+        Assert.Equal(4, await invalidator.InvalidateAsync(42, InvalidationRequest.PathsOnly(paths), CancellationToken.None));
 
         var request = Assert.Single(endpoint.Requests);
         Assert.Equal("POST", request.Method);
@@ -46,7 +47,7 @@ public sealed class CloudFrontClientTests
     {
         await using var endpoint = await FakeCloudFront.StartAsync(throttleFirst: 2);
         var invalidator = Create(endpoint);
-        Assert.Equal(2, await invalidator.InvalidateAsync(7, ["/a.json", "/b.json"], CancellationToken.None));
+        Assert.Equal(2, await invalidator.InvalidateAsync(7, InvalidationRequest.PathsOnly(["/a.json", "/b.json"]), CancellationToken.None));
         Assert.Equal(3, endpoint.Requests.Count);
         var references = endpoint.Requests.Select(r => XDocument.Parse(Encoding.UTF8.GetString(r.Body)).Root!
             .Element(XName.Get("CallerReference", "http://cloudfront.amazonaws.com/doc/2020-05-31/"))!.Value).Distinct().ToList();
@@ -58,9 +59,66 @@ public sealed class CloudFrontClientTests
     {
         await using var endpoint = await FakeCloudFront.StartAsync(alwaysStatus: 403);
         var invalidator = Create(endpoint);
-        var e = await Assert.ThrowsAsync<InvalidationFailedException>(() => invalidator.InvalidateAsync(1, ["/a.json"], CancellationToken.None));
+        var e = await Assert.ThrowsAsync<InvalidationFailedException>(() => invalidator.InvalidateAsync(1, InvalidationRequest.PathsOnly(["/a.json"]), CancellationToken.None));
         Assert.Contains("403", e.Message, StringComparison.Ordinal);
         Assert.Single(endpoint.Requests);
+    }
+
+    [Fact]
+    public async Task Publishes_send_cache_tags_that_cover_exactly_the_changed_objects_as_they_are_cached()
+    {
+        await using var servers = await IsolatedServers.CreateAsync();
+        await PublisherHarness.SeedAsync(servers, products: 40, categories: 2);
+        await using var endpoint = await FakeCloudFront.StartAsync();
+        await using var harness = await PublisherHarness.CreateAsync(servers, cdn: Create(endpoint));
+        await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+
+        // A site-config change touches every page: one #config entry instead of every path.
+        await Execute(servers, "update site_config set document = jsonb_set(document, '{banner,text}', '\"Flash sale\"')");
+        var config = await PublishAndCheckCoverageAsync(harness, endpoint);
+        Assert.Contains("#config", config.Entries);
+        Assert.True(config.Paths > 40 && config.Entries.Count <= 3, $"{config.Paths} paths → {string.Join(' ', config.Entries)}");
+
+        // A one-product rename: its pages (and any listing showing it) share product:N.
+        await Execute(servers, "update products set name = 'Renamed for tags' where id = 7");
+        var rename = await PublishAndCheckCoverageAsync(harness, endpoint);
+        Assert.Equal(["#product:7"], rename.Entries);
+    }
+
+    /// <summary>
+    /// Publishes and checks the one property tag invalidation rests on: every invalidated path is either sent
+    /// exactly, or its object as stored before the publish (what the CDN caches) carries one of the tags sent.
+    /// </summary>
+    private static async Task<(int Paths, List<string> Entries)> PublishAndCheckCoverageAsync(PublisherHarness harness, FakeCloudFront endpoint)
+    {
+        var before = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        var dryRun = await harness.Publisher.PublishAsync(new PublishOptions(DryRun: true), null, CancellationToken.None);
+        foreach (var path in dryRun.Invalidations)
+        {
+            var stored = await harness.S3.GetAsync((path == "/" ? "/index.html" : path)[1..], CancellationToken.None);
+            before[path] = stored is null ? [] : Static.Shared.Artifacts.SurrogateKeys.Parse(stored.Metadata["cache-tag"]);
+        }
+
+        endpoint.Requests.Clear();
+        var result = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        Assert.Equal(dryRun.Invalidations, result.Invalidations);
+        XNamespace ns = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
+        var entries = endpoint.Requests.SelectMany(r => XDocument.Parse(Encoding.UTF8.GetString(r.Body)).Root!
+            .Element(ns + "Paths")!.Element(ns + "Items")!.Elements(ns + "Path").Select(e => e.Value)).ToList();
+        var tags = entries.Where(e => e.StartsWith('#')).Select(e => e[1..]).ToHashSet(StringComparer.Ordinal);
+        foreach (var path in result.Invalidations)
+        {
+            Assert.True(entries.Contains(path) || before[path].Any(tags.Contains), $"{path} is neither sent nor tagged with one of {string.Join(',', tags)}");
+        }
+
+        Assert.Equal(entries.Count, result.InvalidationsSent);
+        return (result.Invalidations.Count, entries);
+    }
+
+    private static async Task Execute(IsolatedServers servers, string sql)
+    {
+        await using var command = servers.Database.DataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static CloudFrontInvalidator Create(FakeCloudFront endpoint) => new(

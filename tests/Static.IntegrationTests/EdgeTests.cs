@@ -153,10 +153,10 @@ public sealed class EdgeTests
 
         public string Description => "recording " + inner.Description;
 
-        public async Task<int> InvalidateAsync(long version, IReadOnlyList<string> paths, CancellationToken cancellationToken)
+        public async Task<int> InvalidateAsync(long version, InvalidationRequest request, CancellationToken cancellationToken)
         {
-            var count = await inner.InvalidateAsync(version, paths, cancellationToken);
-            Sent.AddRange(paths);
+            var count = await inner.InvalidateAsync(version, request, cancellationToken);
+            Sent.AddRange(request.Paths);
             return count;
         }
     }
@@ -169,8 +169,9 @@ public sealed class EdgeTests
 
         public string Description => "flaky";
 
-        public Task<int> InvalidateAsync(long version, IReadOnlyList<string> paths, CancellationToken cancellationToken)
+        public Task<int> InvalidateAsync(long version, InvalidationRequest request, CancellationToken cancellationToken)
         {
+            var paths = request.Paths;
             if (Failing)
             {
                 throw new InvalidationFailedException("injected: the edge is unreachable");
@@ -258,13 +259,27 @@ public sealed class CloudFrontConfigTests
             var group = document.RootElement.GetProperty("OriginGroups").GetProperty("Items")[0];
             Assert.Equal([403, 404, 500, 502, 503, 504], group.GetProperty("FailoverCriteria").GetProperty("StatusCodes").GetProperty("Items").EnumerateArray().Select(e => e.GetInt32()));
             Assert.All(document.RootElement.GetProperty("Origins").GetProperty("Items").EnumerateArray(), o => Assert.Equal(2, o.GetProperty("ConnectionTimeout").GetInt32()));
+
+            // Checked by hand against the CloudFront API reference (CacheTagConfig: one required string,
+            // HeaderName): the header is the one both origins send the tags in.
+            var tagConfig = document.RootElement.GetProperty("CacheTagConfig");
+            Assert.Equal(["HeaderName"], tagConfig.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("x-amz-meta-cache-tag", tagConfig.GetProperty("HeaderName").GetString());
         }
 
         await using var stub = await FakeCloudFront.StartAsync(alwaysStatus: 500);
-        var (ok, okOutput) = await RunAwsAsync(json, stub.Uri);
+
+        // awscli 2.9.19's model predates CacheTagConfig: with it, the only complaint allowed is that one field.
+        var (withTags, withTagsOutput) = await RunAwsAsync(json, stub.Uri);
+        Assert.True(withTags || (withTagsOutput.Contains("Unknown parameter in DistributionConfig: \"CacheTagConfig\"", StringComparison.Ordinal)
+            && withTagsOutput.Split('\n').Count(l => l.Contains("Unknown parameter", StringComparison.Ordinal) || l.Contains("Invalid", StringComparison.Ordinal)) == 1), withTagsOutput);
+
+        var withoutTags = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        Assert.True(withoutTags.Remove("CacheTagConfig"));
+        var (ok, okOutput) = await RunAwsAsync(withoutTags.ToJsonString(), stub.Uri);
         Assert.True(ok, okOutput);
 
-        var broken = json.Replace("\"DefaultRootObject\"", "\"DefaultRootObjekt\"", StringComparison.Ordinal);
+        var broken = withoutTags.ToJsonString().Replace("\"DefaultRootObject\"", "\"DefaultRootObjekt\"", StringComparison.Ordinal);
         var (bad, badOutput) = await RunAwsAsync(broken, stub.Uri);
         Assert.False(bad, badOutput);
         Assert.Contains("DefaultRootObjekt", badOutput, StringComparison.Ordinal);

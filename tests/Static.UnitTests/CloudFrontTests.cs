@@ -61,6 +61,77 @@ public sealed class CloudFrontTests
     }
 
     [Fact]
+    public void A_tag_shared_by_every_changed_page_replaces_their_paths()
+    {
+        // A site-config change: 300 pages carry "config", and all of them changed.
+        var tagsByPath = Enumerable.Range(1, 150).SelectMany(i => new[] { $"/products/{i}.html", $"/products/{i}.json" })
+            .ToDictionary(p => p, p => (IReadOnlyList<string>)["path:" + p, $"product:{p.Split('/')[2].Split('.')[0]}", "config"]);
+        var choice = CacheTagPlanner.Choose(tagsByPath, new Dictionary<string, int> { ["config"] = 300 }, minPaths: 3, minShare: 0.5);
+        Assert.Equal(["config"], choice.Tags);
+        Assert.Equal(300, choice.Covered.Count);
+
+        var request = new InvalidationRequest([.. tagsByPath.Keys, "/new.json"], choice.Tags, choice.Covered);
+        var entries = InvalidationPlanner.Plan(request, new CloudFrontSection()).SelectMany(b => b).ToList();
+        Assert.Equal(["#config", "/new.json"], entries);   // a new path had no cached object to tag: exact
+    }
+
+    [Fact]
+    public void A_tag_whose_objects_mostly_did_not_change_is_not_used()
+    {
+        var tagsByPath = Enumerable.Range(1, 10).ToDictionary(i => $"/products/{i}.json", _ => (IReadOnlyList<string>)["config"]);
+        var narrow = CacheTagPlanner.Choose(tagsByPath, new Dictionary<string, int> { ["config"] = 1000 }, minPaths: 3, minShare: 0.5);
+        Assert.Empty(narrow.Tags);
+        var wide = CacheTagPlanner.Choose(tagsByPath, new Dictionary<string, int> { ["config"] = 20 }, minPaths: 3, minShare: 0.5);
+        Assert.Equal(["config"], wide.Tags);
+        var off = CacheTagPlanner.Choose(tagsByPath, new Dictionary<string, int> { ["config"] = 10 }, minPaths: 0, minShare: 0.5);
+        Assert.Empty(off.Tags);
+    }
+
+    [Fact]
+    public void Tags_below_the_minimum_stay_exact_paths_and_greedy_choice_takes_the_widest_tag_first()
+    {
+        // product:1 covers its two pages (below 3); category:4:list covers 4 listing pages; featured covers those
+        // 4 plus the home page, so it wins and category:4:list adds nothing new.
+        var tagsByPath = new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["/products/1.html"] = ["product:1"],
+            ["/products/1.json"] = ["product:1"],
+            ["/categories/a/1.html"] = ["category:4:list", "featured"],
+            ["/categories/a/1.json"] = ["category:4:list", "featured"],
+            ["/categories/b/1.html"] = ["category:4:list", "featured"],
+            ["/categories/b/1.json"] = ["category:4:list", "featured"],
+            ["/index.html"] = ["featured"],
+        };
+        var membership = new Dictionary<string, int> { ["product:1"] = 2, ["category:4:list"] = 4, ["featured"] = 5 };
+        var choice = CacheTagPlanner.Choose(tagsByPath, membership, minPaths: 3, minShare: 1.0);
+        Assert.Equal(["featured"], choice.Tags);
+        var entries = InvalidationPlanner.Plan(new InvalidationRequest([.. tagsByPath.Keys], choice.Tags, choice.Covered), new CloudFrontSection())
+            .SelectMany(b => b).ToList();
+        Assert.Equal(["#featured", "/products/1.html", "/products/1.json"], entries);
+    }
+
+    [Fact]
+    public void Cache_tags_fit_CloudFront_and_S3_limits()
+    {
+        var listing = Static.Shared.Artifacts.ArtifactPath.TryParse("/categories/shoes/1.json")!;
+        string[] broad = ["config", "categories", "category:4", "category:4:list"];
+        var keys = broad.Concat(Enumerable.Range(1, 60).Select(i => $"product:{i}")).ToArray();
+        var tags = Static.Shared.Artifacts.SurrogateKeys.For(listing, keys);
+        Assert.True(tags.Count <= Static.Shared.Artifacts.SurrogateKeys.MaxTags, $"{tags.Count} tags");
+        Assert.Equal("path:/categories/shoes/1.json", tags[0]);
+        Assert.Contains("category:4:list", tags);   // the listing's query key survives; product keys go first
+        Assert.DoesNotContain(tags, t => t.StartsWith("product:", StringComparison.Ordinal));
+        var header = Static.Shared.Artifacts.SurrogateKeys.Format(tags);
+        Assert.True(header.Length <= 1800);
+        Assert.All(tags, t => Assert.True(t.Length <= 256 && t.All(c => c is > ' ' and <= '~' and not ','), t));
+        Assert.Equal(tags, Static.Shared.Artifacts.SurrogateKeys.Parse(header));
+        Assert.Equal(["a", "b"], Static.Shared.Artifacts.SurrogateKeys.Parse("a b"));   // objects published before tags
+
+        var few = Static.Shared.Artifacts.SurrogateKeys.For(listing, ["config", "product:1"]);
+        Assert.Equal(["path:/categories/shoes/1.json", "config", "product:1"], few);
+    }
+
+    [Fact]
     public void The_caller_reference_is_stable_for_a_retry_and_differs_between_batches()
     {
         string[] paths = ["/a.json", "/b.json"];

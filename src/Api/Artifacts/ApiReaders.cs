@@ -31,8 +31,10 @@ public sealed class StockReader(CatalogStore catalog, IFusionCache cache, Shared
     {
         ArgumentNullException.ThrowIfNull(ids);
         var options = new FusionCacheEntryOptions { Duration = config.Api.StockDuration, SkipDistributedCacheRead = true, SkipDistributedCacheWrite = true, SkipBackplaneNotifications = true };
-        return await cache.GetOrSetAsync<byte[]>("stock:" + string.Join(',', ids), async (_, ct) =>
+        return await cache.GetOrSetAsync<byte[]>("stock:" + string.Join(',', ids), async (context, ct) =>
         {
+            // Tagged per product, so an admin stock change evicts every cached combination that included it.
+            context.Tags = [.. ids.Select(Admin.AdminStore.StockKey)];
             var levels = await catalog.GetStockAsync(ids, ct).ConfigureAwait(false);
             using var buffer = new MemoryStream();
             using (var json = new Utf8JsonWriter(buffer))

@@ -10,7 +10,7 @@ namespace Static.Api.Artifacts;
 
 /// <summary>
 /// The read paths the CDN falls back to: every stable path the publisher produces (same bytes, same
-/// Content-Type, ETag = quoted MD5 of the bytes, surrogate keys in <c>xkey</c>), listing pages 2 and on,
+/// Content-Type, ETag = quoted MD5 of the bytes, cache tags in <c>x-amz-meta-cache-tag</c> like S3), listing pages 2 and on,
 /// the live manifest, and stock. GET and HEAD; <c>If-None-Match</c> gets 304; nothing a client sends
 /// gets a 500.
 /// </summary>
@@ -72,7 +72,7 @@ internal static partial class ArtifactEndpoints
             var listing = await reader.GetListingPageAsync(category.Id, (int)n, config.Catalog.ListingPageSize, cancellationToken).ConfigureAwait(false);
             var body = ListingJson.Page(category, (int)n, listing);
             var etag = DatabaseArtifactSource.ETagOf(body);
-            http.Response.Headers["xkey"] = $"{DependencyKeys.Category(category.Id)} {DependencyKeys.CategoryList(category.Id)}";
+            http.Response.Headers[SurrogateKeys.Header] = SurrogateKeys.Format([DependencyKeys.Category(category.Id), DependencyKeys.CategoryList(category.Id)]);
             http.Response.Headers.CacheControl = config.Publish.CacheControl.Json;
             return Bytes(http, body, etag, "application/json; charset=utf-8");
         }
@@ -144,7 +144,7 @@ internal static partial class ArtifactEndpoints
             return NotFoundProblem(path.Path);
         }
 
-        http.Response.Headers["xkey"] = answer.Artifact.SurrogateKeys;
+        http.Response.Headers[SurrogateKeys.Header] = answer.Artifact.SurrogateKeys;
         http.Response.Headers.CacheControl = path.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
         return Bytes(http, answer.Artifact.Body, answer.Artifact.ETag, answer.Artifact.ContentType);
     }

@@ -16,12 +16,16 @@ public interface IArtifactSource
 /// Content-Type and the surrogate keys are the published object's. The ETag is the quoted MD5 hex of the
 /// bytes: what S3 (and s3rver) give the same object.
 /// </summary>
-public sealed class DatabaseArtifactSource(ArtifactDataReader reader, RendererSource renderers, PublishConfig config) : IArtifactSource
+public sealed class DatabaseArtifactSource(ArtifactDataReader reader, RendererSource renderers, PublishConfig config, Admin.ReplicaFence fence, Admin.PrimaryDatabase primary) : IArtifactSource
 {
+    private readonly ArtifactDataReader primaryReader = new(primary.DataSource);
+
     public async Task<CachedArtifact> LoadAsync(ArtifactPath path, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var data = await reader.LoadAsync(path, config.Site.Name, config.Catalog.ListingPageSize, config.Catalog.FeaturedCount, cancellationToken).ConfigureAwait(false);
+        // A replica that has not replayed the last admin write yet is passed over for the primary.
+        var source = await fence.ChooseAsync(cancellationToken).ConfigureAwait(false);
+        var data = await (ReferenceEquals(source, primary.DataSource) && fence.HasReplica ? primaryReader : reader).LoadAsync(path, config.Site.Name, config.Catalog.ListingPageSize, config.Catalog.FeaturedCount, cancellationToken).ConfigureAwait(false);
         if (data is null)
         {
             return CachedArtifact.Missing;
@@ -29,7 +33,7 @@ public sealed class DatabaseArtifactSource(ArtifactDataReader reader, RendererSo
 
         var renderer = await renderers.GetAsync().ConfigureAwait(false);
         var artifact = await renderer.RenderAsync(data).ConfigureAwait(false);
-        return new CachedArtifact(true, artifact.Body, ETagOf(artifact.Body), artifact.ContentType, SurrogateKeys.For(data.Path, artifact.DependencyKeys), 0);
+        return new CachedArtifact(true, artifact.Body, ETagOf(artifact.Body), artifact.ContentType, SurrogateKeys.Format(SurrogateKeys.For(data.Path, artifact.DependencyKeys)), 0);
     }
 
 #pragma warning disable CA5351 // MD5 is what S3 puts in an ETag; it identifies bytes here, it secures nothing.

@@ -59,10 +59,10 @@ internal static class PublishCommand
                 await WriteTextAsync(context.Out, result).ConfigureAwait(false);
                 if (result.DryRun && result.Invalidations.Count > 0)
                 {
-                    var batches = Edge.InvalidationPlanner.Plan(result.Invalidations, services.GetRequiredService<Shared.Configuration.PublishConfig>().Cdn.CloudFront);
+                    var batches = Edge.InvalidationPlanner.Plan(result.Invalidation ?? Edge.InvalidationRequest.PathsOnly(result.Invalidations), services.GetRequiredService<Shared.Configuration.PublishConfig>().Cdn.CloudFront);
                     var entries = batches.SelectMany(b => b).ToList();
                     await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"CloudFront would get {entries.Count} entries in {batches.Count} request(s) ({entries.Count(e => e.EndsWith('*'))} wildcards): {string.Join(' ', entries.Take(20))}{(entries.Count > 20 ? " ..." : "")}")).ConfigureAwait(false);
+                        $"CloudFront would get {entries.Count} entries in {batches.Count} request(s) ({entries.Count(e => e.EndsWith('*'))} wildcards, {entries.Count(e => e.StartsWith('#'))} tags): {string.Join(' ', entries.Take(20))}{(entries.Count > 20 ? " ..." : "")}")).ConfigureAwait(false);
                 }
             }
 

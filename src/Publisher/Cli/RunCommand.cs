@@ -58,7 +58,7 @@ internal static partial class RunCommand
             .AddObjectStore(config, stack, Path.GetDirectoryName(Path.GetFullPath(configPath))!)
             .AddCdnInvalidation(config, stack)
             .AddPublishing(new RendererSource(ArtifactRenderer.CreateAsync))
-            .AddPublisherSchedule(config);
+            .AddPublisherSchedule(config, stack.RequireDatabase());
         // Graceful shutdown waits for a running publish (WaitForJobsToComplete) up to this long.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
         return builder.Build();

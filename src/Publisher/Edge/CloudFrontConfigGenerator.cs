@@ -61,6 +61,8 @@ public static class CloudFrontConfigGenerator
                     ["ConnectionAttempts"] = 1,
                     ["ConnectionTimeout"] = 2,
                 }),
+            // Tag invalidation (#tag entries): both origins send the cache tags in this header (S3 as metadata).
+            ["CacheTagConfig"] = new JsonObject { ["HeaderName"] = Static.Shared.Artifacts.SurrogateKeys.Header },
             ["OriginGroups"] = List(new JsonObject
             {
                 ["Id"] = "s3-then-api",

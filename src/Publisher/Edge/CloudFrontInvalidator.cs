@@ -62,9 +62,9 @@ public sealed class CloudFrontInvalidator : ICdnInvalidator
 
     public string Description => $"cloudfront distribution {settings.DistributionId} at {settings.Endpoint}";
 
-    public async Task<int> InvalidateAsync(long version, IReadOnlyList<string> paths, CancellationToken cancellationToken)
+    public async Task<int> InvalidateAsync(long version, InvalidationRequest request, CancellationToken cancellationToken)
     {
-        var batches = InvalidationPlanner.Plan(paths, settings);
+        var batches = InvalidationPlanner.Plan(request, settings);
         var sent = 0;
         for (var i = 0; i < batches.Count; i++)
         {

@@ -12,8 +12,11 @@ public interface ICdnInvalidator
     /// <summary>"varnish at http://127.0.0.1:56081", "none".</summary>
     string Description { get; }
 
-    /// <summary>Invalidates the paths; returns how many entries the CDN was sent. Throws <see cref="InvalidationFailedException"/>.</summary>
-    Task<int> InvalidateAsync(long version, IReadOnlyList<string> paths, CancellationToken cancellationToken);
+    /// <summary>
+    /// Invalidates the request's paths (or, where the CDN supports cache tags, its tags and the paths they do
+    /// not cover); returns how many entries the CDN was sent. Throws <see cref="InvalidationFailedException"/>.
+    /// </summary>
+    Task<int> InvalidateAsync(long version, InvalidationRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>No CDN: nothing to invalidate.</summary>
@@ -21,5 +24,5 @@ public sealed class NoCdnInvalidator : ICdnInvalidator
 {
     public string Description => "none";
 
-    public Task<int> InvalidateAsync(long version, IReadOnlyList<string> paths, CancellationToken cancellationToken) => Task.FromResult(0);
+    public Task<int> InvalidateAsync(long version, InvalidationRequest request, CancellationToken cancellationToken) => Task.FromResult(0);
 }

@@ -90,7 +90,8 @@ public static class VarnishConfigGenerator
               }
               set beresp.http.x-url = bereq.http.x-client-url;
               if (bereq.backend == s3) { set beresp.http.x-origin = "s3"; } else { set beresp.http.x-origin = "api"; }
-              if (beresp.http.x-amz-meta-xkey) { set beresp.http.xkey = beresp.http.x-amz-meta-xkey; }
+              # Both origins send the cache tags comma-separated in x-amz-meta-cache-tag; xkey wants them space-separated.
+              if (beresp.http.x-amz-meta-cache-tag) { set beresp.http.xkey = regsuball(beresp.http.x-amz-meta-cache-tag, ",", " "); }
               if (beresp.status == 404) {
                 # Short negative caching, purgeable by path when the path is published.
                 set beresp.http.xkey = "path:" + bereq.http.x-client-url;
@@ -106,7 +107,7 @@ public static class VarnishConfigGenerator
               if (obj.hits > 0) { set resp.http.x-cache = "HIT"; } else { set resp.http.x-cache = "MISS"; }
               unset resp.http.x-url;
               unset resp.http.xkey;
-              unset resp.http.x-amz-meta-xkey;
+              unset resp.http.x-amz-meta-cache-tag;
               unset resp.http.x-amz-meta-sha256;
             }
             """));

@@ -17,16 +17,36 @@ public static class PublisherScheduling
         }
     }
 
-    /// <summary>Quartz in memory with the full-publish job on its cron; the host waits for a running job on shutdown.</summary>
-    public static IServiceCollection AddPublisherSchedule(this IServiceCollection services, PublishConfig config)
+    /// <summary>
+    /// Quartz clustered on PostgreSQL's job store (the qrtz_ tables come from migration 0007): every
+    /// <c>publisher run</c> on one database joins one scheduler, so the full-publish cron and the outbox drain
+    /// run once across all of them, never two at once, and a killed instance's work is taken over after
+    /// about two check-in intervals. The host waits for a running job on shutdown.
+    /// </summary>
+    public static IServiceCollection AddPublisherSchedule(this IServiceCollection services, PublishConfig config, string connectionString)
     {
         Validate(config);
         services.AddQuartz("static-publisher", q =>
         {
+            q.UseDefaultThreadPool(maxConcurrency: 2);
+            q.UsePersistentStore(store =>
+            {
+                store.UsePostgres(connectionString);
+                store.UseSystemTextJsonSerializer();
+                store.UseClustering(c =>
+                {
+                    c.CheckinInterval = config.Outbox.ClusterCheckinInterval;
+                    c.CheckinMisfireThreshold = config.Outbox.ClusterCheckinInterval;
+                });
+            });
             q.AddJob<FullPublishJob>(j => j.WithIdentity(FullPublishJob.Key).WithDescription("Full publish: the safety net behind incremental publishes"));
             q.AddTrigger(t => t.ForJob(FullPublishJob.Key).WithIdentity("full-publish-cron", "static").WithCronSchedule(config.Schedule.FullPublishCron));
+            q.AddJob<OutboxDrainJob>(j => j.WithIdentity(OutboxDrainJob.Key).StoreDurably().RequestRecovery()
+                .WithDescription("Drains the admin outbox into incremental publishes (triggered by OutboxListener)"));
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        services.AddSingleton<OutboxDrainer>();
+        services.AddHostedService<OutboxListener>();
         return services;
     }
 }

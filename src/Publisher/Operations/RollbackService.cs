@@ -65,11 +65,13 @@ public sealed partial class RollbackService(
             var copy = copies[path];
             var artifact = ArtifactPath.TryParse(path) ?? throw new RollbackException($"Version {target} names an unknown path {path}.");
             var cacheControl = artifact.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
-            var xkey = copy.Metadata.TryGetValue("xkey", out var k) ? k : "";
+            // Objects of versions before cache tags carry space-separated "xkey" metadata; Parse reads both.
+            var tags = SurrogateKeys.Parse(copy.Metadata.TryGetValue(SurrogateKeys.MetadataKey, out var t) ? t : copy.Metadata.GetValueOrDefault("xkey"));
+            var tagHeader = SurrogateKeys.Format(tags);
             await store.PutAsync(new ObjectToPut(artifact.Key, copy.Body, artifact.ContentType, cacheControl,
-                new Dictionary<string, string> { ["xkey"] = xkey, ["sha256"] = entries[path].Sha }), ct).ConfigureAwait(false);
-            var headersHash = ContentHash.Sha256(Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{xkey}"))[..16];
-            var keys = xkey.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(x => !x.StartsWith("path:", StringComparison.Ordinal)).ToArray();
+                new Dictionary<string, string> { [SurrogateKeys.MetadataKey] = tagHeader, ["sha256"] = entries[path].Sha }), ct).ConfigureAwait(false);
+            var headersHash = ContentHash.Sha256(Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{tagHeader}"))[..16];
+            var keys = tags.Where(x => !x.StartsWith("path:", StringComparison.Ordinal)).ToArray();
             rows.Add(new ArtifactRow(path, entries[path].Sha, headersHash, copy.Body.Length, entries[path].Shard, keys));
         }).ConfigureAwait(false);
 
@@ -155,6 +157,9 @@ public sealed partial class RollbackService(
             run = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
 
+        // The edge holds the objects of the live rows: choose cache tags from them before they are replaced.
+        var invalidation = await Edge.PendingInvalidations.PlanAsync(connection, transaction, invalidations, config.Cdn.CloudFront, cancellationToken).ConfigureAwait(false);
+
         // Restored rows replace the live ones; paths V did not have leave.
         await PublishStateStore.WriteArtifactsAsync(connection, transaction, run, rows, removed, cancellationToken).ConfigureAwait(false);
 
@@ -170,7 +175,7 @@ public sealed partial class RollbackService(
             await pin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await Edge.PendingInvalidations.AddAsync(connection, transaction, run, invalidations, cancellationToken).ConfigureAwait(false);
+        await Edge.PendingInvalidations.AddAsync(connection, transaction, run, invalidation, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return run;
     }

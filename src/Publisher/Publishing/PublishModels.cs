@@ -1,7 +1,12 @@
 namespace Static.Publisher.Publishing;
 
-/// <summary>How to run: incremental by default; <see cref="Full"/> re-renders everything; <see cref="DryRun"/> writes nothing.</summary>
-public sealed record PublishOptions(bool Full = false, bool DryRun = false, string Trigger = "cli");
+/// <summary>
+/// How to run: incremental by default; <see cref="Full"/> re-renders everything; <see cref="DryRun"/> writes
+/// nothing. <see cref="ForcePaths"/> and <see cref="ForceKeys"/> (a scoped republish) add those paths and the
+/// live paths depending on those keys to what an incremental run renders.
+/// </summary>
+public sealed record PublishOptions(bool Full = false, bool DryRun = false, string Trigger = "cli",
+    IReadOnlyCollection<string>? ForcePaths = null, IReadOnlyCollection<string>? ForceKeys = null);
 
 /// <summary>Where a run is, for progress bars and logs.</summary>
 public sealed record PublishProgress(string Stage, int Done, int Total);
@@ -30,6 +35,9 @@ public sealed record PublishResult(
 {
     /// <summary>Seconds spent in each stage (plan, load, render, upload, record), in order.</summary>
     public IReadOnlyDictionary<string, double> Stages { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The paths of <see cref="Invalidations"/> with the cache tags chosen for CloudFront.</summary>
+    public Edge.InvalidationRequest? Invalidation { get; init; }
 
     /// <summary>Invalidation entries the CDN accepted in this run (this run's and any owed by earlier ones).</summary>
     public int InvalidationsSent { get; init; }

@@ -1,4 +1,5 @@
 using Npgsql;
+using Static.Shared.Configuration;
 using NpgsqlTypes;
 using Static.Shared.Manifests;
 
@@ -113,6 +114,13 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
         return new LiveState(artifacts, entities, null, null, null, settingsHash);
     }
 
+    /// <summary>Chooses the CloudFront cache tags for a run's paths from the live rows (before they are replaced).</summary>
+    public async Task<Edge.InvalidationRequest> PlanInvalidationAsync(IReadOnlyList<string> paths, CloudFrontSection limits, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await Edge.PendingInvalidations.PlanAsync(connection, null, paths, limits, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The dependency index: every live path that depended on any of <paramref name="keys"/>.</summary>
     public async Task<IReadOnlyList<string>> FindDependentsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
@@ -199,7 +207,7 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await Edge.PendingInvalidations.AddAsync(connection, transaction, commit.Version, commit.InvalidationPaths, cancellationToken).ConfigureAwait(false);
+        await Edge.PendingInvalidations.AddAsync(connection, transaction, commit.Version, commit.Invalidation, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -303,4 +311,4 @@ public sealed record PublishCommit(
     int Invalidated,
     string? ManifestJson,
     string? ManifestSha256,
-    IReadOnlyCollection<string> InvalidationPaths);
+    Edge.InvalidationRequest Invalidation);

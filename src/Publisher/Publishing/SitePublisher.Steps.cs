@@ -117,7 +117,7 @@ public sealed partial class SitePublisher
     {
         var cacheControl = artifact.Path.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
         var keys = artifact.DependencyKeys.ToArray();
-        var surrogate = SurrogateKeys.For(artifact.Path, keys);
+        var surrogate = SurrogateKeys.Format(SurrogateKeys.For(artifact.Path, keys));
         var headersHash = ContentHash.Sha256(System.Text.Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{surrogate}"))[..16];
         var shard = ManifestSharding.ShardOf(artifact.Path, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard);
         return new RenderedItem(artifact.Path, artifact.Body, ContentHash.Sha256(artifact.Body), headersHash, cacheControl, shard, keys, surrogate);
@@ -270,7 +270,7 @@ public sealed partial class SitePublisher
 
         ParallelOptions Options() => new() { MaxDegreeOfParallelism = config.Publish.UploadParallelism, CancellationToken = cancellationToken };
 
-        static Dictionary<string, string> Meta(RenderedItem c) => new() { ["xkey"] = c.SurrogateKeys, ["sha256"] = c.Sha256 };
+        static Dictionary<string, string> Meta(RenderedItem c) => new() { [SurrogateKeys.MetadataKey] = c.SurrogateKeys, ["sha256"] = c.Sha256 };
     }
 
     /// <summary>

@@ -57,7 +57,7 @@ public sealed partial class SitePublisher(
             var full = options.Full || live.Root is null || live.Entities.Count == 0 || live.SettingsHash != settingsHash;
             var renderSet = full
                 ? universe.Keys.ToHashSet(StringComparer.Ordinal)
-                : await IncrementalRenderSetAsync(live, universe, entities, categories, products, cancellationToken).ConfigureAwait(false);
+                : await IncrementalRenderSetAsync(live, universe, entities, categories, products, options, cancellationToken).ConfigureAwait(false);
             var removed = live.Artifacts.Keys.Where(p => !universe.ContainsKey(p)).Order(StringComparer.Ordinal).ToList();
 
             stages.Lap("plan");
@@ -76,6 +76,7 @@ public sealed partial class SitePublisher(
                 var newVersion = run ?? (live.Version ?? 0) + 1;
                 var manifest = BuildManifest(live, rendered, changed, removed, newVersion);
                 var toInvalidate = Invalidations(changed, removed);
+                var invalidation = await state.PlanInvalidationAsync(toInvalidate, config.Cdn.CloudFront, cancellationToken).ConfigureAwait(false);
                 stages.Lap("diff");
 
                 if (options.DryRun)
@@ -83,7 +84,7 @@ public sealed partial class SitePublisher(
                     var plannedKeys = PlannedKeys(live, changed, manifest);
                     return new PublishResult(live.Version, null, true, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
                         plannedKeys.Count, changed.Sum(c => (long)c.Size), watch.Elapsed,
-                        changed.Select(c => c.Path).ToList(), removed, toInvalidate, plannedKeys) { Stages = stages.Laps };
+                        changed.Select(c => c.Path).ToList(), removed, toInvalidate, plannedKeys) { Stages = stages.Laps, Invalidation = invalidation };
                 }
 
                 var written = new ConcurrentBag<string>();
@@ -107,7 +108,7 @@ public sealed partial class SitePublisher(
                     live.Entities.Keys.Where(k => !entities.ContainsKey(k)).ToList(),
                     universe.Count, changed.Count, unchanged, removed.Count, bytes, toInvalidate.Count,
                     manifest.Changed ? Encoding.UTF8.GetString(manifest.RootBytes) : null,
-                    manifest.Changed ? manifest.RootSha256 : null, toInvalidate), cancellationToken).ConfigureAwait(false);
+                    manifest.Changed ? manifest.RootSha256 : null, invalidation), cancellationToken).ConfigureAwait(false);
 
                 // The version is live: now the edge may drop what changed (and anything owed from earlier runs).
                 var delivery = await invalidations.DeliverAsync(cancellationToken).ConfigureAwait(false);
@@ -118,7 +119,7 @@ public sealed partial class SitePublisher(
                 LogPublished(logger, run.Value, liveVersion ?? 0, universe.Count, changed.Count, unchanged, removed.Count, watch.Elapsed.TotalSeconds);
                 return new PublishResult(liveVersion, run, false, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
                     written.Count, bytes, watch.Elapsed, changed.Select(c => c.Path).ToList(), removed, toInvalidate,
-                    written.Order(StringComparer.Ordinal).ToList()) { Stages = stages.Laps, InvalidationsSent = delivery.Sent, InvalidationsPending = delivery.StillPending };
+                    written.Order(StringComparer.Ordinal).ToList()) { Stages = stages.Laps, Invalidation = invalidation, InvalidationsSent = delivery.Sent, InvalidationsPending = delivery.StillPending };
             }
             catch (Exception e) when (run is not null)
             {
@@ -222,9 +223,10 @@ public sealed partial class SitePublisher(
     /// </summary>
     private async Task<HashSet<string>> IncrementalRenderSetAsync(
         LiveState live, Dictionary<string, ArtifactPath> universe, Dictionary<string, PublishedEntity> current,
-        IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products, CancellationToken cancellationToken)
+        IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products, PublishOptions options, CancellationToken cancellationToken)
     {
         var affected = new HashSet<string>(StringComparer.Ordinal);
+        affected.UnionWith(options.ForceKeys ?? []);
         foreach (var entity in current.Values)
         {
             if (live.Entities.TryGetValue(entity.Key, out var was) && was.RowVersion == entity.RowVersion
@@ -257,6 +259,7 @@ public sealed partial class SitePublisher(
         }
 
         paths.UnionWith(universe.Keys.Where(p => !live.Artifacts.ContainsKey(p)));
+        paths.UnionWith(options.ForcePaths ?? []);
         paths.IntersectWith(universe.Keys);
         return paths;
 

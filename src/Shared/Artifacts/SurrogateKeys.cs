@@ -1,22 +1,61 @@
 namespace Static.Shared.Artifacts;
 
 /// <summary>
-/// The surrogate keys an edge may purge an artifact by (Varnish xkey; the publisher stores them as
-/// <c>x-amz-meta-xkey</c>, the Api sends them as an <c>xkey</c> header): the path itself, then the
-/// dependency keys. Product keys are dropped first when a listing's keys would not fit S3's 2 KB of user
-/// metadata (the listing's query key still covers them). Both sides call this, so both send the same keys.
+/// The cache tags an edge may purge an artifact by: <c>path:{path}</c>, then its dependency keys. One list
+/// serves every edge: the publisher stores it as S3 user metadata <c>cache-tag</c> (served as the
+/// <see cref="Header"/> header), the Api sends the same header, Varnish turns it into xkey keys, and a
+/// CloudFront distribution names it in <c>CacheTagConfig</c>. Within CloudFront's rules: at most
+/// <see cref="MaxTags"/> tags an object (it ignores the rest), comma-separated, and the whole value within
+/// S3's 2 KB of user metadata (<see cref="MaxBytes"/>). A listing's product keys are dropped first when the
+/// list would not fit (the listing's query key still covers them). Publisher and Api both call this, so
+/// both origins send the same tags.
 /// </summary>
 public static class SurrogateKeys
 {
+    /// <summary>The response header both origins send (S3 serves metadata <c>cache-tag</c> under it).</summary>
+    public const string Header = "x-amz-meta-cache-tag";
+
+    /// <summary>The S3 user-metadata key (without the <c>x-amz-meta-</c> prefix).</summary>
+    public const string MetadataKey = "cache-tag";
+
+    public const int MaxTags = 50;
+
     public const int MaxBytes = 1800;
 
-    public static string For(ArtifactPath path, IReadOnlyList<string> dependencyKeys)
+    public static string PathTag(string path) => "path:" + path;
+
+    /// <summary>The tags, in order: the path tag first, then the dependency keys, capped as described above.</summary>
+    public static IReadOnlyList<string> For(ArtifactPath path, IReadOnlyList<string> dependencyKeys)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(dependencyKeys);
-        var all = string.Join(' ', dependencyKeys.Prepend("path:" + path.Path));
-        return all.Length <= MaxBytes
-            ? all
-            : string.Join(' ', dependencyKeys.Where(k => !k.StartsWith("product:", StringComparison.Ordinal)).Prepend("path:" + path.Path));
+        return For(path.Path, dependencyKeys);
     }
+
+    /// <inheritdoc cref="For(ArtifactPath, IReadOnlyList{string})"/>
+    public static IReadOnlyList<string> For(string path, IReadOnlyList<string> dependencyKeys)
+    {
+        ArgumentNullException.ThrowIfNull(dependencyKeys);
+        var all = dependencyKeys.Prepend(PathTag(path)).ToList();
+        if (Fits(all))
+        {
+            return all;
+        }
+
+        var kept = all.Where(k => !k.StartsWith("product:", StringComparison.Ordinal)).ToList();
+        while (!Fits(kept))
+        {
+            kept.RemoveAt(kept.Count - 1);
+        }
+
+        return kept;
+    }
+
+    /// <summary>The header / metadata value: comma-separated.</summary>
+    public static string Format(IEnumerable<string> tags) => string.Join(',', tags);
+
+    /// <summary>Reads a header / metadata value back (commas; the space-separated form of earlier versions too).</summary>
+    public static IReadOnlyList<string> Parse(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? [] : value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static bool Fits(List<string> tags) => tags.Count <= MaxTags && tags.Sum(t => t.Length + 1) - 1 <= MaxBytes;
 }

@@ -34,6 +34,9 @@ public sealed class PublishConfig
 
     [Required]
     public CdnSection Cdn { get; set; } = new();
+
+    [Required]
+    public OutboxSection Outbox { get; set; } = new();
 }
 
 public enum CdnKind
@@ -68,6 +71,17 @@ public sealed class CloudFrontSection
     /// <summary>Wildcards per run (CloudFront allows 15 in flight).</summary>
     [Range(0, 15)]
     public int MaxWildcards { get; set; } = 10;
+
+    /// <summary>
+    /// A cache tag shared by at least this many changed paths becomes one <c>#tag</c> entry (the distribution's
+    /// CacheTagConfig names the <c>x-amz-meta-cache-tag</c> header); 0 turns tag invalidation off.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int TagMinPaths { get; set; } = 3;
+
+    /// <summary>...and only when at least this share of the objects carrying the tag changed (a tag drops them all).</summary>
+    [Range(0.0, 1.0)]
+    public double TagMinShare { get; set; } = 0.5;
 
     /// <summary>First retry delay on throttling (TooManyInvalidationsInProgress, 429, 503); doubled each try.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
@@ -148,6 +162,10 @@ public sealed class ApiSection
     /// <summary>Highest listing page served; beyond it is a 400 (page 1 is published, 2 and on come from the Api).</summary>
     [Range(1, 1_000_000)]
     public int MaxListingPage { get; set; } = 10_000;
+
+    /// <summary>Largest admin request body; more gets 413.</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int AdminMaxBodyBytes { get; set; } = 64 * 1024;
 }
 
 public sealed class ScheduleSection
@@ -158,6 +176,25 @@ public sealed class ScheduleSection
     /// </summary>
     [Required, MinLength(1)]
     public string FullPublishCron { get; set; } = "0 0 * * * ?";
+}
+
+/// <summary>How <c>publisher run</c> drains the admin outbox into incremental publishes.</summary>
+public sealed class OutboxSection
+{
+    /// <summary>
+    /// Changes arriving within this window of the oldest pending one are published together (a burst
+    /// coalesces); the wait is bounded by it, so a lone change waits at most this long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Besides LISTEN/NOTIFY, the outbox is polled this often: a lost notification delays, never loses.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often each publisher instance checks in to the Quartz cluster; a dead one is taken over after about twice this.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:05:00")]
+    public TimeSpan ClusterCheckinInterval { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 public sealed class RetentionSection

@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Static.Api.Admin;
+
+/// <summary>A product as the admin API takes it (create and full update). Absent optional fields take their defaults.</summary>
+public sealed record ProductInput(
+    string? Name, string? Slug, string? Description, decimal? PriceAmount, string? Currency, long? CategoryId, List<string>? ImageUrls, int? FeaturedRank);
+
+public sealed record ProductOutput(
+    long Id, string Slug, string Name, string Description, decimal PriceAmount, string Currency, long CategoryId, IReadOnlyList<string> ImageUrls,
+    int? FeaturedRank, long RowVersion, long? PublishId);
+
+public sealed record CategoryInput(string? Name, string? Slug, long? ParentId, int? SortOrder);
+
+public sealed record CategoryOutput(long Id, string Slug, string Name, long? ParentId, int SortOrder, long RowVersion, long? PublishId);
+
+public sealed record StockInput(int? Quantity);
+
+public sealed record StockOutput(long ProductId, int Quantity);
+
+/// <summary><c>POST /admin/republish</c>: everything (<see cref="All"/>), or the given stable paths and/or dependency keys.</summary>
+public sealed record RepublishInput(bool? All, List<string>? Paths, List<string>? Keys);
+
+public sealed record RepublishAccepted(long PublishId, string Status);
+
+public sealed record ConfigOutput(long Version, System.Text.Json.JsonElement Document, long? PublishId);
+
+/// <summary>Validation that names the field: problem-details 400 with an <c>errors</c> map.</summary>
+public static partial class AdminValidation
+{
+    public const int MaxImages = 20;
+
+    public static Dictionary<string, string[]> Product(ProductInput input, out string slug)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var errors = new Dictionary<string, string[]>();
+        slug = "";
+        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 300)
+        {
+            errors["name"] = ["required, 1 to 300 characters"];
+        }
+
+        if (input.Slug is not null)
+        {
+            if (!SlugPattern().IsMatch(input.Slug) || input.Slug.Length > 200)
+            {
+                errors["slug"] = ["lowercase letters and digits in hyphen-joined groups, at most 200 characters (e.g. red-shoes-42)"];
+            }
+            else
+            {
+                slug = input.Slug;
+            }
+        }
+        else if (!string.IsNullOrWhiteSpace(input.Name))
+        {
+            slug = Shared.Catalog.Slug.From(input.Name);
+            if (slug.Length == 0)
+            {
+                errors["slug"] = ["the name has no letters or digits to make a slug from: give one"];
+            }
+        }
+
+        if (input.Description is { Length: > 20_000 })
+        {
+            errors["description"] = ["at most 20,000 characters"];
+        }
+
+        if (input.PriceAmount is not { } price || price < 0 || price > 9_999_999_999.99m || decimal.Round(price, 2) != price)
+        {
+            errors["priceAmount"] = ["required, 0 or more, at most two decimals"];
+        }
+
+        if (input.Currency is null || !CurrencyPattern().IsMatch(input.Currency))
+        {
+            errors["currency"] = ["required, an ISO 4217 code such as EUR"];
+        }
+
+        if (input.CategoryId is not > 0)
+        {
+            errors["categoryId"] = ["required, the id of an existing category"];
+        }
+
+        if (input.ImageUrls is { } images)
+        {
+            if (images.Count > MaxImages)
+            {
+                errors["imageUrls"] = [string.Create(CultureInfo.InvariantCulture, $"at most {MaxImages} images")];
+            }
+            else if (images.Any(u => u is null || u.Length > 2000 || !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")))
+            {
+                errors["imageUrls"] = ["each an absolute http(s) URL of at most 2,000 characters"];
+            }
+        }
+
+        if (input.FeaturedRank is < 1 or > 10_000)
+        {
+            errors["featuredRank"] = ["null (not featured) or 1 to 10,000"];
+        }
+
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> Category(CategoryInput input, out string slug)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var errors = new Dictionary<string, string[]>();
+        slug = "";
+        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 200)
+        {
+            errors["name"] = ["required, 1 to 200 characters"];
+        }
+
+        if (input.Slug is not null)
+        {
+            if (!Shared.Catalog.Slug.IsValid(input.Slug))
+            {
+                errors["slug"] = [string.Create(CultureInfo.InvariantCulture, $"lowercase letters and digits in hyphen-joined groups, at most {Shared.Catalog.Slug.MaxLength} characters")];
+            }
+            else
+            {
+                slug = input.Slug;
+            }
+        }
+        else if (!string.IsNullOrWhiteSpace(input.Name))
+        {
+            slug = Shared.Catalog.Slug.From(input.Name);
+            if (slug.Length == 0)
+            {
+                errors["slug"] = ["the name has no letters or digits to make a slug from: give one"];
+            }
+        }
+
+        if (input.ParentId is <= 0)
+        {
+            errors["parentId"] = ["null or the id of an existing category"];
+        }
+
+        if (input.SortOrder is < -1_000_000 or > 1_000_000)
+        {
+            errors["sortOrder"] = ["between -1,000,000 and 1,000,000"];
+        }
+
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> Republish(RepublishInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var errors = new Dictionary<string, string[]>();
+        var all = input.All == true;
+        var paths = input.Paths ?? [];
+        var keys = input.Keys ?? [];
+        if (!all && paths.Count == 0 && keys.Count == 0)
+        {
+            errors["all"] = ["say what to republish: \"all\": true, or \"paths\" and/or \"keys\""];
+        }
+
+        if (paths.Count > 10_000 || paths.Any(p => Shared.Artifacts.ArtifactPath.TryParse(p) is null))
+        {
+            errors["paths"] = ["at most 10,000 stable artifact paths such as /products/12.html"];
+        }
+
+        if (keys.Count > 1_000 || keys.Any(k => k is null || !KeyPattern().IsMatch(k)))
+        {
+            errors["keys"] = ["at most 1,000 dependency keys such as product:12, category:3:list, config, featured, categories"];
+        }
+
+        return errors;
+    }
+
+    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$")]
+    private static partial Regex SlugPattern();
+
+    [GeneratedRegex("^[A-Z]{3}$")]
+    private static partial Regex CurrencyPattern();
+
+    [GeneratedRegex("^(config|featured|categories|product:[0-9]{1,18}|category:[0-9]{1,18}(:list)?)$")]
+    private static partial Regex KeyPattern();
+}

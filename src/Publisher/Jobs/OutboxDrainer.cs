@@ -1,0 +1,158 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Static.Publisher.Operations;
+using Static.Publisher.Publishing;
+using Static.Shared.Configuration;
+
+namespace Static.Publisher.Jobs;
+
+/// <summary>What one drain did.</summary>
+public sealed record DrainResult(int Publishes, int ChangesPublished, int ChangesLeft);
+
+/// <summary>
+/// Turns the outbox into incremental publishes. Waits until the oldest pending change is
+/// <c>outbox.debounce</c> old (so a burst coalesces into one publish; the wait is bounded by the window),
+/// takes every change committed by then, publishes (incremental: the changed entities' dependents, plus the
+/// paths and keys of republish requests; everything for <c>all</c>), and marks those rows processed only
+/// once the publish and its invalidation succeeded. Loops until the outbox is empty. A crash anywhere
+/// leaves the rows pending, and the next drain publishes them: no acknowledged change is lost.
+/// </summary>
+public sealed partial class OutboxDrainer(NpgsqlDataSource dataSource, SitePublisher publisher, PublishConfig config, PublishHealth health, ILogger<OutboxDrainer> logger)
+{
+    public async Task<DrainResult> DrainAsync(CancellationToken cancellationToken)
+    {
+        var publishes = 0;
+        var published = 0;
+        while (true)
+        {
+            var oldestAge = await OldestPendingAgeAsync(cancellationToken).ConfigureAwait(false);
+            if (oldestAge is null)
+            {
+                return new DrainResult(publishes, published, 0);
+            }
+
+            var wait = config.Outbox.Debounce - oldestAge.Value;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            }
+
+            var batch = await PendingAsync(cancellationToken).ConfigureAwait(false);
+            if (batch.Ids.Count == 0)
+            {
+                continue;
+            }
+
+            PublishResult result;
+            try
+            {
+                result = await PublishWhenFreeAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PublishPausedException e)
+            {
+                LogPaused(logger, batch.Ids.Count, e.Version);
+                return new DrainResult(publishes, published, batch.Ids.Count);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                health.Record("failed", null);
+                LogFailed(logger, batch.Ids.Count, e);
+                await RecordFailureAsync(batch.Ids, e.Message, cancellationToken).ConfigureAwait(false);
+                return new DrainResult(publishes, published, batch.Ids.Count);
+            }
+
+            publishes++;
+            health.Record("succeeded", result);
+            if (result.InvalidationsPending > 0)
+            {
+                // Published, but the CDN has not taken every invalidation yet: the rows stay pending until it has.
+                await RecordFailureAsync(batch.Ids, "published; invalidation pending at the CDN", cancellationToken).ConfigureAwait(false);
+                LogInvalidationPending(logger, batch.Ids.Count, result.Version ?? 0);
+                return new DrainResult(publishes, published, batch.Ids.Count);
+            }
+
+            await using (var done = dataSource.CreateCommand(
+                "update outbox set processed_at = now(), published_version = @version, last_error = null where id = any(@ids) and processed_at is null"))
+            {
+                done.Parameters.AddWithValue("version", (object?)result.Version ?? DBNull.Value);
+                done.Parameters.AddWithValue("ids", batch.Ids.ToArray());
+                await done.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            published += batch.Ids.Count;
+            LogDrained(logger, batch.Ids.Count, result.Version ?? 0, result.Rendered, result.Uploaded, result.Invalidations.Count, result.Elapsed.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Waits for another publish (a CLI run, the scheduled full publish) to finish rather than failing.</summary>
+    private async Task<PublishResult> PublishWhenFreeAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        var options = new PublishOptions(Full: batch.All, Trigger: "outbox", ForcePaths: batch.Paths, ForceKeys: batch.Keys);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await publisher.PublishAsync(options, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PublishBusyException) when (attempt < 600)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<TimeSpan?> OldestPendingAgeAsync(CancellationToken cancellationToken)
+    {
+        // The database's clock for both ends, so the publisher's clock cannot skew the window.
+        await using var command = dataSource.CreateCommand("select extract(epoch from now() - min(created_at))::float8 from outbox where processed_at is null");
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is double seconds ? TimeSpan.FromSeconds(Math.Max(0, seconds)) : null;
+    }
+
+    private sealed record Batch(List<long> Ids, bool All, List<string> Paths, List<string> Keys);
+
+    private async Task<Batch> PendingAsync(CancellationToken cancellationToken)
+    {
+        var batch = new Batch([], false, [], []);
+        var all = false;
+        await using var command = dataSource.CreateCommand(
+            """
+            select id, entity_type = 'republish', coalesce((payload->>'all')::boolean, false),
+                   coalesce(array(select jsonb_array_elements_text(payload->'paths')), '{}'),
+                   coalesce(array(select jsonb_array_elements_text(payload->'keys')), '{}')
+            from outbox where processed_at is null order by id limit 100000
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            batch.Ids.Add(reader.GetInt64(0));
+            if (reader.GetBoolean(1))
+            {
+                all |= reader.GetBoolean(2);
+                batch.Paths.AddRange(reader.GetFieldValue<string[]>(3));
+                batch.Keys.AddRange(reader.GetFieldValue<string[]>(4));
+            }
+        }
+
+        return batch with { All = all };
+    }
+
+    private async Task RecordFailureAsync(List<long> ids, string error, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("update outbox set attempts = attempts + 1, last_error = @error where id = any(@ids) and processed_at is null");
+        command.Parameters.AddWithValue("error", error.Length <= 2000 ? error : error[..2000]);
+        command.Parameters.AddWithValue("ids", ids.ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken.IsCancellationRequested ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Outbox: {Changes} change(s) published as version {Version}: {Rendered} rendered, {Uploaded} uploaded, {Invalidated} path(s) invalidated in {Milliseconds:0} ms")]
+    private static partial void LogDrained(ILogger logger, int changes, long version, int rendered, int uploaded, int invalidated, double milliseconds);
+
+    [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "Outbox: {Changes} change(s) wait: version {Version} is pinned by a rollback; run 'publisher resume'")]
+    private static partial void LogPaused(ILogger logger, int changes, long version);
+
+    [LoggerMessage(EventId = 4203, Level = LogLevel.Error, Message = "Outbox: publishing {Changes} change(s) failed; they stay pending and are retried")]
+    private static partial void LogFailed(ILogger logger, int changes, Exception exception);
+
+    [LoggerMessage(EventId = 4204, Level = LogLevel.Warning, Message = "Outbox: {Changes} change(s) published as version {Version}, but the CDN has not taken the invalidation yet; retried on the next drain")]
+    private static partial void LogInvalidationPending(ILogger logger, int changes, long version);
+}
