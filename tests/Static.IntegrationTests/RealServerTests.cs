@@ -52,7 +52,7 @@ public sealed class RealServerTests(IsolatedServers stack) : IClassFixture<Isola
             UseChunkEncoding = false,
         };
         put.Headers.CacheControl = "public, max-age=60";
-        put.Metadata.Add("xkey", "product:1 featured");
+        put.Metadata.Add("cache-tag", "product:1,featured");
         await client.PutObjectAsync(put);
 
         using (var get = await client.GetObjectAsync(bucket, key))
@@ -61,7 +61,7 @@ public sealed class RealServerTests(IsolatedServers stack) : IClassFixture<Isola
             await get.ResponseStream.CopyToAsync(copy);
             Assert.Equal(bytes, copy.ToArray());
             Assert.Equal("public, max-age=60", get.Headers.CacheControl);
-            Assert.Equal("product:1 featured", get.Metadata["xkey"]);
+            Assert.Equal("product:1,featured", get.Metadata["cache-tag"]);
         }
 
         var head = await client.GetObjectMetadataAsync(bucket, key);
@@ -91,7 +91,7 @@ public sealed class RealServerTests(IsolatedServers stack) : IClassFixture<Isola
             ContentType = "application/json",
             UseChunkEncoding = false,
         };
-        put.Metadata.Add("xkey", "product:1");
+        put.Metadata.Add("cache-tag", "path:/products/1.json,product:1");
         await stack.Bucket.Client.PutObjectAsync(put);
 
         await using var varnish = await TestVarnish.StartAsync(stack.Bucket.Name, apiPort: TestVarnish.FreePort());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -26,7 +27,8 @@ public sealed class OutboxDrainJob(OutboxDrainer drainer) : IJob
 /// delays. Triggers at most once per debounce window (a notification inside it is owed and triggers when the
 /// window ends); the drain itself loops until the outbox is empty.
 /// </summary>
-public sealed partial class OutboxListener(NpgsqlDataSource dataSource, ISchedulerFactory schedulers, PublishConfig config, TimeProvider time, ILogger<OutboxListener> logger)
+public sealed partial class OutboxListener(
+    NpgsqlDataSource dataSource, [FromKeyedServices(PublisherScheduling.SchedulerName)] ISchedulerFactory schedulers, PublishConfig config, TimeProvider time, ILogger<OutboxListener> logger)
     : BackgroundService
 {
     public const string Channel = "static_outbox";

@@ -6,6 +6,9 @@ namespace Static.Publisher.Jobs;
 
 public static class PublisherScheduling
 {
+    /// <summary>The scheduler's name: its services' DI key, and SCHED_NAME in the qrtz_ tables every instance shares.</summary>
+    public const string SchedulerName = "static-publisher";
+
     /// <summary>Checks <c>schedule.fullPublishCron</c>; a bad expression stops start-up naming the field.</summary>
     public static void Validate(PublishConfig config)
     {
@@ -26,7 +29,7 @@ public static class PublisherScheduling
     public static IServiceCollection AddPublisherSchedule(this IServiceCollection services, PublishConfig config, string connectionString)
     {
         Validate(config);
-        services.AddQuartz("static-publisher", q =>
+        services.AddQuartz(SchedulerName, q =>
         {
             q.UseDefaultThreadPool(maxConcurrency: 2);
             q.UsePersistentStore(store =>
