@@ -59,10 +59,13 @@ builder.Services.AddSingleton<AdminStore>();
 builder.Services.AddSingleton<AdminCacheEviction>();
 builder.Services.AddSingleton<PublishStatusReader>();
 builder.Services.AddAdminAuthentication(adminTokens);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<AlertingMetrics>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertingMetrics>());
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddOpenTelemetry().WithMetrics(m => m
-    .AddMeter(ApiMetrics.MeterName)
+    .AddMeter(ApiMetrics.MeterName, AlertingMetrics.MeterName)
     .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
     .AddPrometheusExporter());
 

@@ -153,6 +153,39 @@ public sealed class AdminApiTests
         Assert.Equal(1L, await ScalarAsync<long>(servers, "select count(*) from outbox"));
     }
 
+    [Fact]
+    public async Task Alerting_metrics_report_outbox_lag_owed_invalidations_and_failed_publishes()
+    {
+        await using var servers = await IsolatedServers.CreateAsync();
+        await PublisherHarness.SeedAsync(servers, products: 5, categories: 2);
+        await using var api = new ApiFactory(servers.Database.ConnectionString, "t" + Guid.NewGuid().ToString("N")[..12], Tokens);
+        using var client = Authorized(api);
+        var id = await ScalarAsync<long>(servers, "select min(id) from products");
+        using (var stock = await SendAsync(client, HttpMethod.Post, "/admin/republish", new { keys = new[] { $"product:{id}" } }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, stock.StatusCode);
+        }
+
+        await using (var command = servers.Database.DataSource.CreateCommand(
+            """
+            update outbox set created_at = now() - interval '42 seconds';
+            insert into publishes (state, trigger) values ('failed', 'test');
+            insert into pending_invalidations (version, paths, attempts) select max(version), '{/x.json}', 3 from publishes;
+            """))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await api.Services.GetRequiredService<Static.Api.Telemetry.AlertingMetrics>().RefreshAsync(CancellationToken.None);
+        var metrics = (await client.GetStringAsync("/metrics")).Split('\n');
+        double Value(string name) => double.Parse(metrics.Single(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal)).Split(' ').Last(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(Value("static_outbox_lag_seconds"), 42, 120);
+        Assert.Equal(1, Value("static_outbox_pending"));
+        Assert.Equal(1, Value("static_invalidations_pending"));
+        Assert.Equal(1, Value("static_invalidations_failing"));
+        Assert.Equal(1, Value("static_publish_failed"));
+    }
+
     public static HttpClient Authorized(ApiFactory api)
     {
         ArgumentNullException.ThrowIfNull(api);

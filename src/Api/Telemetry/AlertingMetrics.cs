@@ -1,0 +1,99 @@
+using System.Diagnostics.Metrics;
+using Npgsql;
+using Static.Api.Admin;
+
+namespace Static.Api.Telemetry;
+
+/// <summary>What the alerting gauges read, refreshed in the background.</summary>
+public sealed record AlertingSnapshot(
+    double OutboxLagSeconds, long OutboxPending, double LiveVersionAgeSeconds, long LiveVersion,
+    long InvalidationsPending, long InvalidationsFailing, long PublishesFailed, long PublishesStuck, DateTimeOffset ReadAt);
+
+/// <summary>
+/// The signals to alert on, as gauges on meter <c>Static.Alerting</c> (exported at /metrics with the rest):
+/// outbox lag (age of the oldest change not yet published) and size, age of the live version, invalidation
+/// batches owed to the CDN and those that have failed at least once, failed publishes, and publishes still
+/// "running" after an hour (a killed publisher). Read from the primary every <see cref="Interval"/> by one
+/// background loop, so a scrape never waits on the database; a reading older than three intervals is
+/// reported as NaN rather than as a stale number.
+/// </summary>
+public sealed partial class AlertingMetrics : BackgroundService
+{
+    public const string MeterName = "Static.Alerting";
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    private readonly PrimaryDatabase primary;
+    private readonly TimeProvider time;
+    private readonly ILogger<AlertingMetrics> logger;
+    private readonly Meter meter;
+    private AlertingSnapshot? snapshot;
+
+    public AlertingMetrics(PrimaryDatabase primary, IMeterFactory meters, TimeProvider time, ILogger<AlertingMetrics> logger)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        this.primary = primary;
+        this.time = time;
+        this.logger = logger;
+        meter = meters.Create(MeterName);
+        meter.CreateObservableGauge("static.outbox.lag", () => Read(s => s.OutboxLagSeconds), unit: "s", description: "Age of the oldest admin change not yet published (0 when none)");
+        meter.CreateObservableGauge("static.outbox.pending", () => Read(s => s.OutboxPending), description: "Admin changes not yet published");
+        meter.CreateObservableGauge("static.publish.live_version_age", () => Read(s => s.LiveVersionAgeSeconds), unit: "s", description: "Seconds since the live version was published");
+        meter.CreateObservableGauge("static.publish.live_version", () => Read(s => s.LiveVersion), description: "The live version");
+        meter.CreateObservableGauge("static.invalidations.pending", () => Read(s => s.InvalidationsPending), description: "Invalidation batches owed to the CDN");
+        meter.CreateObservableGauge("static.invalidations.failing", () => Read(s => s.InvalidationsFailing), description: "Owed invalidation batches the CDN has refused at least once");
+        meter.CreateObservableGauge("static.publish.failed", () => Read(s => s.PublishesFailed), description: "Publish runs that failed (total)");
+        meter.CreateObservableGauge("static.publish.stuck", () => Read(s => s.PublishesStuck), description: "Publish runs still 'running' after an hour (a killed publisher)");
+    }
+
+    public AlertingSnapshot? Current => Volatile.Read(ref snapshot);
+
+    public async Task<AlertingSnapshot> RefreshAsync(CancellationToken cancellationToken)
+    {
+        await using var command = primary.DataSource.CreateCommand(
+            """
+            select coalesce(extract(epoch from now() - (select min(created_at) from outbox where processed_at is null)), 0)::float8,
+                   (select count(*) from outbox where processed_at is null),
+                   coalesce(extract(epoch from now() - (select max(finished_at) from publishes where state = 'succeeded')), 'NaN')::float8,
+                   coalesce((select max(version) from publishes where state = 'succeeded'), 0),
+                   (select count(*) from pending_invalidations),
+                   (select count(*) from pending_invalidations where attempts > 0),
+                   (select count(*) from publishes where state = 'failed'),
+                   (select count(*) from publishes where state = 'running' and started_at < now() - interval '1 hour')
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var read = new AlertingSnapshot(reader.GetDouble(0), reader.GetInt64(1), reader.GetDouble(2), reader.GetInt64(3),
+            reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), time.GetUtcNow());
+        Volatile.Write(ref snapshot, read);
+        return read;
+    }
+
+    public override void Dispose()
+    {
+        meter.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        do
+        {
+            try
+            {
+                await RefreshAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                LogRefreshFailed(logger, e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private double Read(Func<AlertingSnapshot, double> pick) =>
+        Current is { } s && time.GetUtcNow() - s.ReadAt < 3 * Interval ? pick(s) : double.NaN;
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Alerting metrics: cannot read the primary ({Reason}); the gauges go NaN if this lasts")]
+    private static partial void LogRefreshFailed(ILogger logger, string reason);
+}
