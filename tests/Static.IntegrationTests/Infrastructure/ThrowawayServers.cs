@@ -38,6 +38,19 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
     public Task StartServerAsync() => AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", Path.Combine(dir, "data"), "-l", Path.Combine(dir, "log"), "-w", "-t", "30",
         "-o", string.Create(CultureInfo.InvariantCulture, $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dir} -c fsync=off"), "start");
 
+    /// <summary>A streaming replica of this server (pg_basebackup -R) on a port of its own.</summary>
+    public async Task<ThrowawayPostgres> StartReplicaAsync()
+    {
+        var replicaDir = Path.Combine("/tmp", "static-test-pg-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(replicaDir);
+        await Shell.RunAsync("chown", "postgres:postgres", replicaDir);
+        var replica = new ThrowawayPostgres(replicaDir, bin, ThrowawayRedis.FreePort());
+        await AsPostgresAsync(Path.Combine(bin, "pg_basebackup"), "-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres",
+            "-D", Path.Combine(replicaDir, "data"), "-R", "-X", "stream", "-c", "fast");
+        await replica.StartServerAsync();
+        return replica;
+    }
+
     /// <summary>Stops at once, as a crash would.</summary>
     public Task StopAsync() => AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", Path.Combine(dir, "data"), "-m", "immediate", "-w", "stop");
 
