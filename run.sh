@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The front door: brings up the local stack, migrates, seeds a demo catalog if the catalog is empty,
-# publishes it to s3rver (only what changed since the last run), starts the Api, and stays in the
-# foreground until Ctrl-C, then stops what it started.
+# publishes it to s3rver (only what changed since the last run), starts the Api and the publisher service
+# (which republishes admin changes from the outbox), and stays in the foreground until Ctrl-C, then stops
+# what it started. An admin token is generated once into .local/admin.token unless
+# STATIC_ADMIN_WRITE_TOKENS is set.
 #   ./run.sh            run until Ctrl-C
-#   ./run.sh --once     run end to end, check it answers, stop (what CI and a quick try use)
+#   ./run.sh --once     run end to end (including one admin change reaching the edge), check it, stop
 # Settings: STATIC_SEED_PRODUCTS (default: seed.products in publish-config.json, 10,000),
 #           STATIC_API_PORT (56080) and the stack's ports (see scripts/stack.sh).
 set -euo pipefail
@@ -18,12 +20,19 @@ say() { printf '\033[1m[run]\033[0m %s\n' "$*"; }
 STACK_WAS_UP=0
 scripts/stack.sh status >/dev/null 2>&1 && STACK_WAS_UP=1
 API_PID=""
+PUBLISHER_PID=""
 cleanup() {
   trap - INT TERM EXIT
+  if [ -n "$PUBLISHER_PID" ] && kill -0 "$PUBLISHER_PID" 2>/dev/null; then
+    say "stopping the publisher service (it finishes a running publish first)"
+    kill "$PUBLISHER_PID" 2>/dev/null || true
+    wait "$PUBLISHER_PID" 2>/dev/null || true
+  fi
+  rm -f .local/publisher.pid
   if [ -n "$API_PID" ] && kill -0 "$API_PID" 2>/dev/null; then
     say "stopping the Api"
     kill "$API_PID" 2>/dev/null || true
-    wait "$API_PID" 2>/dev/null || true
+    wait -n "$API_PID" "$PUBLISHER_PID" 2>/dev/null || true
   fi
   rm -f .local/api.pid
   if [ "$STACK_WAS_UP" = 0 ]; then
@@ -63,6 +72,19 @@ fi
 say "publishing to s3://$STATIC_S3_BUCKET on s3rver (only what changed since the last run) ..."
 "${PUBLISHER[@]}" publish
 
+# The admin credential: from the environment, or one generated for this checkout (never printed).
+if [ -z "${STATIC_ADMIN_WRITE_TOKENS:-}" ]; then
+  [ -s .local/admin.token ] || (umask 077; openssl rand -hex 24 >.local/admin.token)
+  STATIC_ADMIN_WRITE_TOKENS="$(cat .local/admin.token)"
+fi
+export STATIC_ADMIN_WRITE_TOKENS
+ADMIN_TOKEN="${STATIC_ADMIN_WRITE_TOKENS%%,*}"
+
+say "starting the publisher service (outbox → incremental publish; full publish on schedule.fullPublishCron) ..."
+"${PUBLISHER[@]}" run >.local/publisher.log 2>&1 &
+PUBLISHER_PID=$!
+echo "$PUBLISHER_PID" >.local/publisher.pid
+
 say "starting the Api on $STATIC_API_URL ..."
 env ASPNETCORE_URLS="$STATIC_API_URL" Logging__LogLevel__Default=Warning "Logging__LogLevel__Microsoft.Hosting.Lifetime=Information" \
   dotnet "$ROOT/.local/build/api/Static.Api.dll" >.local/api.log 2>&1 &
@@ -84,15 +106,31 @@ cat <<MSG
     Object store (s3rver):              $STATIC_S3_SERVICE_URL/$STATIC_S3_BUCKET/index.html
     Api:                                $STATIC_API_URL/readyz
     PostgreSQL:                         $STATIC_DATABASE
-  Republish after a change: dotnet .local/build/publisher/publisher.dll publish
-  Logs: .local/api.log, .local/*/*.log. Stop with Ctrl-C.
+    Admin API (token in .local/admin.token):
+      curl -H "Authorization: Bearer \$(cat .local/admin.token)" $STATIC_API_URL/admin/publishes
+  Admin changes are published by the publisher service within about a second (log: .local/publisher.log).
+  Logs: .local/api.log, .local/publisher.log, .local/*/*.log. Stop with Ctrl-C.
 
 MSG
 
 if [ "$ONCE" = 1 ]; then
   curl -fsS "$STATIC_EDGE_URL/manifest.json" >/dev/null || { say "the edge does not serve the manifest"; exit 1; }
   curl -fsS "$STATIC_EDGE_URL/" | grep -q "<title>" || { say "the edge does not serve the homepage"; exit 1; }
-  say "--once: stack, migrations, seed, publish, edge and Api all answered; stopping."
+  # One admin change, end to end: Api → outbox → publisher service → s3rver → Varnish.
+  ID="$(psql "postgresql://postgres@127.0.0.1:$STATIC_PG_PORT/${STATIC_DB_NAME:-static}" -Atc 'select min(id) from products')"
+  ORIGINAL="$(curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$STATIC_API_URL/admin/products/$ID")"
+  renamed="$(python3 -c 'import json,sys; p=json.load(sys.stdin); p["name"]="Run Check "+sys.argv[1]; print(json.dumps({k:p[k] for k in ("name","slug","description","priceAmount","currency","categoryId","imageUrls","featuredRank")}))' "$$" <<<"$ORIGINAL")"
+  curl -fsS -X PUT -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' -d "$renamed" "$STATIC_API_URL/admin/products/$ID" >/dev/null \
+    || { say "the admin API refused the change"; exit 1; }
+  t0=$(date +%s%N)
+  until curl -fsS "$STATIC_EDGE_URL/products/$ID.json" | grep -q "Run Check $$"; do
+    [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 20000 ] || { tail -20 .local/publisher.log; say "the admin change did not reach the edge in 20 s"; exit 1; }
+    sleep 0.05
+  done
+  say "an admin change reached the edge $(( ($(date +%s%N) - t0) / 1000000 )) ms after the Api acknowledged it"
+  original="$(python3 -c 'import json,sys; p=json.load(sys.stdin); print(json.dumps({k:p[k] for k in ("name","slug","description","priceAmount","currency","categoryId","imageUrls","featuredRank")}))' <<<"$ORIGINAL")"
+  curl -fsS -X PUT -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' -d "$original" "$STATIC_API_URL/admin/products/$ID" >/dev/null
+  say "--once: stack, migrations, seed, publish, edge, Api and an admin change all answered; stopping."
   exit 0
 fi
 wait "$API_PID"

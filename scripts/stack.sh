@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The local real stack: PostgreSQL, Redis, s3rver (S3) and Varnish (the CDN edge), each its own process
 # on loopback with its data under .local/ (PostgreSQL's under /tmp when the postgres user cannot reach
-# the checkout). Usage: scripts/stack.sh up|down|status|env
+# the checkout). Usage: scripts/stack.sh up|down|status|env|replica
+#   replica   also starts a streaming replica of PostgreSQL (pg_basebackup -R) on STATIC_PG_REPLICA_PORT
+#             and records STATIC_DATABASE_READ in .local/stack.env, so the Api reads through it
 #
 # Ports (override by environment): STATIC_PG_PORT=55432 STATIC_REDIS_PORT=56379 STATIC_S3_PORT=56000
 # STATIC_EDGE_PORT=56081 STATIC_EDGE_ADMIN_PORT=56082 STATIC_API_PORT=56080
@@ -10,6 +12,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="${STATIC_LOCAL_DIR:-$ROOT/.local}"   # state dir; tests point it elsewhere
 PG_PORT="${STATIC_PG_PORT:-55432}"
+PG_REPLICA_PORT="${STATIC_PG_REPLICA_PORT:-55433}"
 REDIS_PORT="${STATIC_REDIS_PORT:-56379}"
 S3_PORT="${STATIC_S3_PORT:-56000}"
 EDGE_PORT="${STATIC_EDGE_PORT:-56081}"
@@ -209,6 +212,9 @@ STATIC_API_URL='http://127.0.0.1:$API_PORT'
 STATIC_PG_DIR='$(pg_dir)'
 STATIC_PG_PORT='$PG_PORT'
 EOF
+  if [ -f "$(pg_dir)/replica/data/standby.signal" ] && pid_alive "$(pg_dir)/replica/data/postmaster.pid"; then
+    echo "STATIC_DATABASE_READ='Host=127.0.0.1;Port=$PG_REPLICA_PORT;Username=postgres;Database=$DB_NAME'" >>"$LOCAL/stack.env.tmp"
+  fi
   mv -f "$LOCAL/stack.env.tmp" "$LOCAL/stack.env"
 }
 
@@ -247,8 +253,30 @@ cmd_up() {
   log "settings written to .local/stack.env"
 }
 
+# A streaming replica of the stack's PostgreSQL: pg_basebackup -R (standby.signal + primary_conninfo).
+up_replica() {
+  local dir bin rdir; dir="$(pg_dir)"; bin="$(pg_bin)"; rdir="$dir/replica"
+  if ours "$rdir/data/postmaster.pid" "$rdir/port" "$PG_REPLICA_PORT" && port_open "$PG_REPLICA_PORT"; then log "replica   already up on $PG_REPLICA_PORT"; return; fi
+  check_port_free replica "$PG_REPLICA_PORT" STATIC_PG_REPLICA_PORT
+  if [ ! -f "$rdir/data/standby.signal" ]; then
+    rm -rf "$rdir"; mkdir -p "$rdir"; [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$rdir"
+    log "pg_basebackup -R into $rdir/data"
+    pg_ctl_as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$rdir/data" -R -X stream -c fast >"$rdir/basebackup.log" 2>&1 \
+      || { cat "$rdir/basebackup.log" >&2; die "pg_basebackup failed"; }
+  fi
+  pg_ctl_as_postgres "$bin/pg_ctl" -D "$rdir/data" -l "$rdir/postgres.log" -w -t 30 \
+    -o "-p $PG_REPLICA_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$rdir -c max_connections=300" \
+    start >/dev/null || { tail -20 "$rdir/postgres.log" >&2; die "the replica did not start (log: $rdir/postgres.log)"; }
+  echo "$PG_REPLICA_PORT" >"$rdir/port"
+  wait_for replica 30 psql -h 127.0.0.1 -p "$PG_REPLICA_PORT" -U postgres -d postgres -Atc 'select pg_is_in_recovery()' || die "the replica does not answer on $PG_REPLICA_PORT"
+  log "replica   up on 127.0.0.1:$PG_REPLICA_PORT, streaming from $PG_PORT (STATIC_DATABASE_READ)"
+}
+
 cmd_down() {
   local dir; dir="$(pg_dir)"
+  if pid_alive "$dir/replica/data/postmaster.pid"; then
+    pg_ctl_as_postgres "$(pg_bin)/pg_ctl" -D "$dir/replica/data" -m fast -w stop >/dev/null && log "replica stopped"
+  fi
   if pid_alive "$dir/data/postmaster.pid"; then
     pg_ctl_as_postgres "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null && log "postgres stopped"
   else
@@ -282,5 +310,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cat "$LOCAL/stack.env" ;;
-  *) echo "usage: scripts/stack.sh up|down|status|env" >&2; exit 2 ;;
+  replica) cmd_up; up_replica; write_env ;;
+  *) echo "usage: scripts/stack.sh up|down|status|env|replica" >&2; exit 2 ;;
 esac

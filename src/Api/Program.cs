@@ -29,7 +29,11 @@ try
     settings.RequireDatabase();
     settings.RequireRedis();
     // Reads (cache misses) may go to a replica; admin writes and migrations always go to the primary.
-    readDatabase = builder.Configuration["Static:ReadDatabase"] ?? Environment.GetEnvironmentVariable("STATIC_DATABASE_READ") ?? settings.RequireDatabase();
+    // STATIC_DATABASE_READ goes with STATIC_DATABASE: a host that names its own database (Static:Database)
+    // reads from it unless it names a read database too.
+    readDatabase = builder.Configuration["Static:ReadDatabase"]
+        ?? (builder.Configuration["Static:Database"] is null ? Environment.GetEnvironmentVariable("STATIC_DATABASE_READ") : null)
+        ?? settings.RequireDatabase();
     adminTokens = AdminTokens.FromConfiguration(builder.Configuration);
 }
 catch (InvalidOperationException e)

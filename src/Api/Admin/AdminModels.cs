@@ -87,9 +87,9 @@ public static partial class AdminValidation
             {
                 errors["imageUrls"] = [string.Create(CultureInfo.InvariantCulture, $"at most {MaxImages} images")];
             }
-            else if (images.Any(u => u is null || u.Length > 2000 || !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")))
+            else if (images.Any(u => !IsImageUrl(u)))
             {
-                errors["imageUrls"] = ["each an absolute http(s) URL of at most 2,000 characters"];
+                errors["imageUrls"] = ["each an absolute http(s) URL or a site path such as /images/1.jpg, at most 2,000 characters"];
             }
         }
 
@@ -168,6 +168,11 @@ public static partial class AdminValidation
 
         return errors;
     }
+
+    private static bool IsImageUrl(string? url) =>
+        url is { Length: > 0 and <= 2000 } && !url.Any(char.IsWhiteSpace) && !url.Any(char.IsControl)
+        && ((url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal))
+            || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"));
 
     [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$")]
     private static partial Regex SlugPattern();

@@ -39,6 +39,8 @@ internal static partial class RunCommand
             using var host = Build(loaded.Config, loaded.Stack, loaded.ConfigPath);
             await host.Services.GetRequiredService<MigrationRunner>().ApplyAsync(cancellationToken).ConfigureAwait(false);
             await LogLastPublishAsync(host.Services, cancellationToken).ConfigureAwait(false);
+            // Templates compile now, not in the first admin change's publish.
+            await host.Services.GetRequiredService<RendererSource>().GetAsync().ConfigureAwait(false);
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
             return PublisherCli.ExitOk;
         });

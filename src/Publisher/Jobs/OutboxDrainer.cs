@@ -80,7 +80,8 @@ public sealed partial class OutboxDrainer(NpgsqlDataSource dataSource, SitePubli
             }
 
             published += batch.Ids.Count;
-            LogDrained(logger, batch.Ids.Count, result.Version ?? 0, result.Rendered, result.Uploaded, result.Invalidations.Count, result.Elapsed.TotalMilliseconds);
+            LogDrained(logger, batch.Ids.Count, result.Version ?? 0, result.Rendered, result.Uploaded, result.Invalidations.Count, result.Elapsed.TotalMilliseconds,
+                string.Join(' ', result.Stages.Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Key}={s.Value * 1000:0}ms"))));
         }
     }
 
@@ -144,8 +145,8 @@ public sealed partial class OutboxDrainer(NpgsqlDataSource dataSource, SitePubli
         await command.ExecuteNonQueryAsync(cancellationToken.IsCancellationRequested ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Outbox: {Changes} change(s) published as version {Version}: {Rendered} rendered, {Uploaded} uploaded, {Invalidated} path(s) invalidated in {Milliseconds:0} ms")]
-    private static partial void LogDrained(ILogger logger, int changes, long version, int rendered, int uploaded, int invalidated, double milliseconds);
+    [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Outbox: {Changes} change(s) published as version {Version}: {Rendered} rendered, {Uploaded} uploaded, {Invalidated} path(s) invalidated in {Milliseconds:0} ms ({Stages})")]
+    private static partial void LogDrained(ILogger logger, int changes, long version, int rendered, int uploaded, int invalidated, double milliseconds, string stages);
 
     [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "Outbox: {Changes} change(s) wait: version {Version} is pinned by a rollback; run 'publisher resume'")]
     private static partial void LogPaused(ILogger logger, int changes, long version);
