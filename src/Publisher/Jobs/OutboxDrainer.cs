@@ -82,8 +82,8 @@ public sealed partial class OutboxDrainer(NpgsqlDataSource dataSource, SitePubli
             published += batch.Ids.Count;
             if (logger.IsEnabled(LogLevel.Information))
             {
-                LogDrained(logger, batch.Ids.Count, result.Version ?? 0, result.Rendered, result.Uploaded, result.Invalidations.Count, result.Elapsed.TotalMilliseconds,
-                string.Join(' ', result.Stages.Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Key}={s.Value * 1000:0}ms"))));
+                var stages = string.Join(' ', result.Stages.Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Key}={s.Value * 1000:0}ms")));
+                LogDrained(logger, batch.Ids.Count, result.Version ?? 0, result.Rendered, result.Uploaded, result.Invalidations.Count, result.Elapsed.TotalMilliseconds, stages);
             }
         }
     }
