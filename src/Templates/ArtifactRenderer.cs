@@ -21,6 +21,29 @@ public sealed class ArtifactRenderer
 
     private ArtifactRenderer(RazorLightEngine engine) => this.engine = engine;
 
+    /// <summary>
+    /// A fingerprint of the embedded templates: the publisher folds it into its settings fingerprint, so
+    /// deploying a changed template makes the next publish render everything (an incremental one would only
+    /// re-render the changed entities' pages and leave the rest in the old design).
+    /// </summary>
+    public static string TemplatesFingerprint { get; } = ComputeTemplatesFingerprint();
+
+    private static string ComputeTemplatesFingerprint()
+    {
+        var assembly = typeof(ArtifactRenderer).Assembly;
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var name in assembly.GetManifestResourceNames().Order(StringComparer.Ordinal))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            hash.AppendData(Encoding.UTF8.GetBytes(name));
+            hash.AppendData(buffer.ToArray());
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
     /// <summary>Builds the engine and compiles every template (about a second and a half, once per process).</summary>
     public static async Task<ArtifactRenderer> CreateAsync()
     {

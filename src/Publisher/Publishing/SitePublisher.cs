@@ -156,7 +156,9 @@ public sealed partial class SitePublisher(
     private string SettingsHash()
     {
         var p = config.Publish;
-        var text = string.Join('\n', ObjectKeys.FormatVersion, config.Site.Name, config.Catalog.ListingPageSize, config.Catalog.FeaturedCount,
+        // Besides the settings: the templates and how cache tags are stored, so deploying either re-renders
+        // (and re-uploads what differs) once.
+        var text = string.Join('\n', ObjectKeys.FormatVersion, Templates.ArtifactRenderer.TemplatesFingerprint, SurrogateKeys.Header, SurrogateKeys.FormatVersion, config.Site.Name, config.Catalog.ListingPageSize, config.Catalog.FeaturedCount,
             p.CacheControl.Html, p.CacheControl.Json, p.CacheControl.Immutable, p.CacheControl.Manifest, p.ProductsPerShard, p.CategoriesPerShard);
         return ContentHash.Sha256(Encoding.UTF8.GetBytes(text))[..16];
     }
@@ -235,7 +237,22 @@ public sealed partial class SitePublisher(
                 continue;
             }
 
-            Touch(entity.Key, entity.ListingKeys, was?.ListingKeys);
+            if (was is null || !was.ListingKeys.SequenceEqual(entity.ListingKeys, StringComparer.Ordinal))
+            {
+                // New, moved between listings, or in or out of the featured set: every listing it was or is in.
+                Touch(entity.Key, entity.ListingKeys, was?.ListingKeys);
+            }
+            else if (entity.ListingKeys.Contains(DependencyKeys.Featured, StringComparer.Ordinal))
+            {
+                // Still featured, but its rank may have moved: the featured listing, not its category's
+                // (category listings are ordered by id, which does not change).
+                Touch(entity.Key, [DependencyKeys.Featured], null);
+            }
+            else
+            {
+                // Same listings: the pages showing it depend on its own key already.
+                Touch(entity.Key, [], null);
+            }
         }
 
         foreach (var gone in live.Entities.Values.Where(e => !current.ContainsKey(e.Key)))

@@ -18,6 +18,9 @@ public static class SurrogateKeys
     /// <summary>The S3 user-metadata key (without the <c>x-amz-meta-</c> prefix).</summary>
     public const string MetadataKey = "cache-tag";
 
+    /// <summary>Bumped when the stored form changes; part of the publisher's settings fingerprint.</summary>
+    public const int FormatVersion = 2;
+
     public const int MaxTags = 50;
 
     public const int MaxBytes = 1800;

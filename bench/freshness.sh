@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# freshness: admin write (200) to new bytes at the local Varnish edge over 100 sequential changes; a burst of 1,000 changes in 10 s; artifacts rendered per change.
+# Called by bench/run.sh. Uses the local stack's demo catalog, bucket and Varnish (the generated VCL is
+# loaded first), and starts its own Api (on STATIC_API_PORT, the edge's fallback origin) and `publisher run`.
+# The products it renames get their names back at the end (through the same path).
+set -euo pipefail
+WORK=/tmp/static-bench-freshness
+API_PORT="${STATIC_API_PORT:-56080}"
+API="http://127.0.0.1:$API_PORT"
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$STATIC_PG_PORT" -U postgres static)
+rm -rf "$WORK"; mkdir -p "$WORK"
+(exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null && { echo "port $API_PORT is taken (is ./run.sh running? stop it first)" >&2; exit 1; }
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+dotnet "$BENCH_PUBLISHER" migrate >/dev/null
+dotnet "$BENCH_PUBLISHER" seed --if-empty >/dev/null
+dotnet "$BENCH_PUBLISHER" publish >/dev/null
+dotnet "$BENCH_PUBLISHER" edge-config --out "$WORK/edge.vcl" >/dev/null
+chmod a+r "$WORK/edge.vcl"
+varnishadm -n "$STATIC_VARNISH_WORKDIR" vcl.load "fresh$$" "$WORK/edge.vcl" >/dev/null && varnishadm -n "$STATIC_VARNISH_WORKDIR" vcl.use "fresh$$" >/dev/null
+
+export STATIC_ADMIN_WRITE_TOKENS="bench-$(openssl rand -hex 16)"
+env ASPNETCORE_URLS="$API" Logging__LogLevel__Default=Warning dotnet .local/bench/api/Static.Api.dll >"$WORK/api.log" 2>&1 &
+PIDS+=($!)
+dotnet "$BENCH_PUBLISHER" run >"$WORK/publisher.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 150); do curl -fsS "$API/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "$API/readyz" >/dev/null || { cat "$WORK/api.log"; exit 1; }
+for _ in $(seq 1 150); do grep -q "Application started" "$WORK/publisher.log" && break; sleep 0.2; done
+sleep 2   # the service's first poll of the outbox
+
+python3 - "$BENCH_OUT" "$API" "$STATIC_EDGE_URL" "$STATIC_ADMIN_WRITE_TOKENS" "$STATIC_DATABASE" <<'PY'
+import http.client, json, math, subprocess, sys, time, urllib.parse
+out, api, edge, token, database = sys.argv[1:]
+a = urllib.parse.urlparse(api); e = urllib.parse.urlparse(edge)
+api_conn = http.client.HTTPConnection(a.hostname, a.port, timeout=10)
+edge_conn = http.client.HTTPConnection(e.hostname, e.port, timeout=10)
+FIELDS = ("name", "slug", "description", "priceAmount", "currency", "categoryId", "imageUrls", "featuredRank")
+auth = {"Authorization": "Bearer " + token}
+
+def psql(sql):
+    return subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", database.split("Port=")[1].split(";")[0], "-U", "postgres", "static", "-c", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+def request(conn, method, path, body=None, headers=None):
+    conn.request(method, path, body=body, headers=headers or {})
+    r = conn.getresponse(); data = r.read()
+    return r.status, data
+
+def get_product(pid):
+    status, data = request(api_conn, "GET", f"/admin/products/{pid}", headers=auth)
+    assert status == 200, (status, data)
+    return json.loads(data)
+
+def put_name(product, name):
+    body = {k: product[k] for k in FIELDS}; body["name"] = name
+    status, data = request(api_conn, "PUT", f"/admin/products/{product['id']}", json.dumps(body), {**auth, "Content-Type": "application/json"})
+    assert status == 200, (status, data)
+
+def at_edge(pid, name):
+    status, data = request(edge_conn, "GET", f"/products/{pid}.json")
+    return status == 200 and json.dumps(name).encode() in data
+
+def wait_outbox_empty(limit=120):
+    t = time.time()
+    while psql("select count(*) from outbox where processed_at is null") != "0":
+        assert time.time() - t < limit, "outbox not drained"
+        time.sleep(0.05)
+
+ids = [int(x) for x in psql("select id from products order by id limit 1100").split()]
+originals = {pid: get_product(pid) for pid in ids}
+
+# 1. 100 sequential changes: 200 from the admin API -> the new bytes at the edge.
+latencies = []; rendered = []; dependents = []
+for i, pid in enumerate(ids[:100]):
+    request(edge_conn, "GET", f"/products/{pid}.json")   # cached at the edge before the change
+    deps = int(psql(f"select count(*) from artifacts where dependency_keys @> array['product:{pid}']"))
+    name = f"Fresh {i} {pid}"
+    put_name(originals[pid], name)
+    t0 = time.perf_counter()
+    while not at_edge(pid, name):
+        assert time.perf_counter() - t0 < 30, f"change {i} not at the edge after 30 s"
+        time.sleep(0.002)
+    latencies.append((time.perf_counter() - t0) * 1000)
+    wait_outbox_empty()
+    row = psql("select artifacts_uploaded + artifacts_unchanged, artifacts_uploaded from publishes where trigger = 'outbox' and state = 'succeeded' order by version desc limit 1").split("|")
+    rendered.append(int(row[0])); dependents.append(deps)
+    if i == 0: uploads_first = int(row[1])
+lat = sorted(latencies)
+pct = lambda p: lat[min(len(lat) - 1, math.ceil(p / 100 * len(lat)) - 1)]
+
+# 2. A burst: 1,000 changes to 1,000 products in 10 s.
+burst_ids = ids[100:1100]
+before = int(psql("select coalesce(max(version), 0) from publishes"))
+t_start = time.perf_counter()
+for i, pid in enumerate(burst_ids):
+    put_name(originals[pid], f"Burst {i} {pid}")
+    due = t_start + (i + 1) * 0.01
+    if due > time.perf_counter(): time.sleep(due - time.perf_counter())
+t_end = time.perf_counter()
+remaining = {pid: f"Burst {i} {pid}" for i, pid in enumerate(burst_ids)}
+while remaining:
+    for pid in list(remaining):
+        if at_edge(pid, remaining[pid]): del remaining[pid]
+    assert time.perf_counter() - t_end < 120, f"{len(remaining)} burst changes not at the edge after 120 s"
+all_visible = time.perf_counter() - t_end
+wait_outbox_empty()
+burst_publishes = int(psql(f"select count(*) from publishes where version > {before} and trigger = 'outbox'"))
+
+# Names back, through the same path.
+for pid, p in originals.items(): put_name(p, p["name"])
+wait_outbox_empty(300)
+
+exact = sum(1 for r, d in zip(rendered, dependents) if r == d)
+json.dump({"benchmark": "freshness", "catalog": "the run.sh demo catalog (10,000 products), debounce 200 ms",
+           "sequential_changes": {"count": len(lat), "p50_ms": round(pct(50), 1), "p90_ms": round(pct(90), 1), "p99_ms": round(pct(99), 1), "max_ms": round(lat[-1], 1),
+                                  "target": "p50 <= 1000 ms, p99 <= 2000 ms"},
+           "burst": {"changes": len(burst_ids), "seconds": round(t_end - t_start, 2), "publishes": burst_publishes,
+                     "all_visible_after_burst_end_s": round(all_visible, 2), "target": "all visible within 5 s of the burst's end"},
+           "per_change": {"rendered_min": min(rendered), "rendered_max": max(rendered), "dependents_in_index_min": min(dependents), "dependents_in_index_max": max(dependents),
+                          "changes_where_rendered_equals_dependents": exact, "of": len(rendered), "uploaded_first_change": uploads_first}},
+          open(out, "w"), indent=2)
+PY
