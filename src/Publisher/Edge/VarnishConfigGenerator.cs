@@ -90,8 +90,15 @@ public static class VarnishConfigGenerator
               }
               set beresp.http.x-url = bereq.http.x-client-url;
               if (bereq.backend == s3) { set beresp.http.x-origin = "s3"; } else { set beresp.http.x-origin = "api"; }
-              # Both origins send the cache tags comma-separated in x-amz-meta-cache-tag; xkey wants them space-separated.
-              if (beresp.http.x-amz-meta-cache-tag) { set beresp.http.xkey = regsuball(beresp.http.x-amz-meta-cache-tag, ",", " "); }
+              # Every object is purgeable by its path, whatever its metadata says; then the cache tags both
+              # origins send comma-separated in x-amz-meta-cache-tag (xkey wants them space-separated), or the
+              # space-separated x-amz-meta-xkey of objects published before cache tags.
+              set beresp.http.xkey = "path:" + bereq.http.x-client-url;
+              if (beresp.http.x-amz-meta-cache-tag) {
+                set beresp.http.xkey = beresp.http.xkey + " " + regsuball(beresp.http.x-amz-meta-cache-tag, ",", " ");
+              } elsif (beresp.http.x-amz-meta-xkey) {
+                set beresp.http.xkey = beresp.http.xkey + " " + beresp.http.x-amz-meta-xkey;
+              }
               if (beresp.status == 404) {
                 # Short negative caching, purgeable by path when the path is published.
                 set beresp.http.xkey = "path:" + bereq.http.x-client-url;
@@ -108,6 +115,7 @@ public static class VarnishConfigGenerator
               unset resp.http.x-url;
               unset resp.http.xkey;
               unset resp.http.x-amz-meta-cache-tag;
+              unset resp.http.x-amz-meta-xkey;
               unset resp.http.x-amz-meta-sha256;
             }
             """));

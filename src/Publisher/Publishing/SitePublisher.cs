@@ -45,11 +45,14 @@ public sealed partial class SitePublisher(
             }
 
             progress?.Report(new PublishProgress("planning", 0, 1));
+            stages.Lap("lock");
             var live = await state.LoadLiveAsync(cancellationToken).ConfigureAwait(false);
+            stages.Lap("live");
             var (siteConfig, configVersion) = await data.GetSiteConfigAsync(cancellationToken).ConfigureAwait(false);
             var categories = await catalog.GetCategoriesAsync(cancellationToken).ConfigureAwait(false);
             var products = await data.GetProductVersionsAsync(cancellationToken).ConfigureAwait(false);
             var site = new SiteInfo(config.Site.Name, siteConfig);
+            stages.Lap("catalog");
 
             var universe = Universe(categories, products);
             var entities = CurrentEntities(categories, products, configVersion);
