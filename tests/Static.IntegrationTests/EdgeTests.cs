@@ -190,7 +190,7 @@ internal sealed class ApiProcess : IAsyncDisposable
 
     private ApiProcess(Process process) => this.process = process;
 
-    public static async Task<ApiProcess> StartAsync(string database, int port)
+    public static async Task<ApiProcess> StartAsync(string database, int port, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dll = Path.Combine(StackServers.RepositoryRoot, "src", "Api", "bin", "Debug", "net10.0", "Static.Api.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first (./test.sh does).");
@@ -201,6 +201,11 @@ internal sealed class ApiProcess : IAsyncDisposable
         start.Environment["Static__Redis"] = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
         start.Environment["Static__CacheName"] = "t" + Guid.NewGuid().ToString("N")[..12];
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         var process = Process.Start(start)!;
         _ = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();

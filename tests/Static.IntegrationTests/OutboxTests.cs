@@ -209,6 +209,69 @@ public sealed class OutboxTests
         }
     }
 
+    [Fact]
+    public async Task An_admin_update_through_the_Api_is_visible_at_the_edge_after_the_publisher_service_publishes_it()
+    {
+        await using var servers = await IsolatedServers.CreateAsync();
+        await PublisherHarness.SeedAsync(servers, products: 40, categories: 2);
+        await using (var harness = await PublisherHarness.CreateAsync(servers))
+        {
+            await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        }
+
+        var apiPort = TestVarnish.FreePort();
+        await using var api = await ApiProcess.StartAsync(servers.Database.ConnectionString, apiPort,
+            new Dictionary<string, string> { ["Static__Admin__WriteTokens"] = AdminApiTests.WriteToken });
+        var config = Static.Shared.Configuration.PublishConfigLoader.Load(PublisherHarness.ConfigPath, new System.Collections.Hashtable());
+        config.Cdn.ApiOrigins = [string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{apiPort}")];
+        var s3 = new Uri(StackServers.Require(StackServers.Settings.S3ServiceUrl, "STATIC_S3_SERVICE_URL"));
+        await using var edge = await TestVarnish.StartWithVclAsync(VarnishConfigGenerator.Generate(config, s3, servers.Bucket.Name));
+        await using var publisher = PublisherProcess.Start(servers, new Dictionary<string, string>
+        {
+            ["STATIC_CONFIG__cdn__kind"] = "varnish",
+            ["STATIC_EDGE_URL"] = edge.Client.BaseAddress!.ToString(),
+        });
+        await WaitForSchedulersAsync(servers, publisher, 1);
+
+        var id = await ScalarAsync<long>(servers, "select min(id) from products");
+        Assert.DoesNotContain("Seen At The Edge", await edge.Client.GetStringAsync($"/products/{id}.json"), StringComparison.Ordinal);
+        using (var cached = await edge.Client.GetAsync($"/products/{id}.json"))
+        {
+            Assert.Equal("HIT", cached.Headers.GetValues("x-cache").Single());
+        }
+
+        using var admin = new HttpClient { BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{apiPort}")) };
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminApiTests.WriteToken);
+        var product = JsonDocument.Parse(await admin.GetStringAsync($"/admin/products/{id}")).RootElement;
+        using var update = await AdminApiTests.SendAsync(admin, HttpMethod.Put, $"/admin/products/{id}", new
+        {
+            name = "Seen At The Edge",
+            priceAmount = product.GetProperty("priceAmount").GetDecimal(),
+            currency = product.GetProperty("currency").GetString(),
+            categoryId = product.GetProperty("categoryId").GetInt64(),
+        });
+        Assert.Equal(System.Net.HttpStatusCode.OK, update.StatusCode);
+        var publishId = JsonDocument.Parse(await update.Content.ReadAsStringAsync()).RootElement.GetProperty("publishId").GetInt64();
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!(await edge.Client.GetStringAsync($"/products/{id}.json")).Contains("Seen At The Edge", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the change did not reach the edge in 20 s\n" + publisher.Output);
+            await Task.Delay(20);
+        }
+
+        // Served by the edge from the store (not the Api fallback), and the request reads as published.
+        using (var served = await edge.Client.GetAsync($"/products/{id}.json"))
+        {
+            Assert.Equal("s3", served.Headers.GetValues("x-origin").Single());
+        }
+
+        await WaitForEmptyOutboxAsync(servers, publisher, TimeSpan.FromSeconds(20));
+        var status = JsonDocument.Parse(await admin.GetStringAsync($"/admin/publishes/{publishId}")).RootElement;
+        Assert.Equal("published", status.GetProperty("state").GetString());
+        Assert.Equal("succeeded", status.GetProperty("publish").GetProperty("state").GetString());
+    }
+
     internal static async Task UpdateAsync(AdminStore store, long id, Func<ProductInput, ProductInput> change)
     {
         var p = (await store.GetProductAsync(id, CancellationToken.None))!;
