@@ -49,6 +49,7 @@ public sealed partial class AlertingMetrics : BackgroundService
 
     public async Task<AlertingSnapshot> RefreshAsync(CancellationToken cancellationToken)
     {
+        var started = time.GetUtcNow();
         await using var command = primary.DataSource.CreateCommand(
             """
             select coalesce(extract(epoch from now() - (select min(created_at) from outbox where processed_at is null)), 0)::float8,
@@ -63,8 +64,15 @@ public sealed partial class AlertingMetrics : BackgroundService
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var read = new AlertingSnapshot(reader.GetDouble(0), reader.GetInt64(1), reader.GetDouble(2), reader.GetInt64(3),
-            reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), time.GetUtcNow());
-        Volatile.Write(ref snapshot, read);
+            reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), started);
+
+        // Two refreshes may overlap (the background loop and a caller): the one that started last wins.
+        var seen = Volatile.Read(ref snapshot);
+        while ((seen is null || seen.ReadAt <= started) && Interlocked.CompareExchange(ref snapshot, read, seen) != seen)
+        {
+            seen = Volatile.Read(ref snapshot);
+        }
+
         return read;
     }
 
