@@ -35,31 +35,7 @@ public static partial class AdminValidation
     {
         ArgumentNullException.ThrowIfNull(input);
         var errors = new Dictionary<string, string[]>();
-        slug = "";
-        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 300)
-        {
-            errors["name"] = ["required, 1 to 300 characters"];
-        }
-
-        if (input.Slug is not null)
-        {
-            if (!SlugPattern().IsMatch(input.Slug) || input.Slug.Length > 200)
-            {
-                errors["slug"] = ["lowercase letters and digits in hyphen-joined groups, at most 200 characters (e.g. red-shoes-42)"];
-            }
-            else
-            {
-                slug = input.Slug;
-            }
-        }
-        else if (!string.IsNullOrWhiteSpace(input.Name))
-        {
-            slug = Shared.Catalog.Slug.From(input.Name);
-            if (slug.Length == 0)
-            {
-                errors["slug"] = ["the name has no letters or digits to make a slug from: give one"];
-            }
-        }
+        slug = NameAndSlug(input.Name, input.Slug, 300, 200, errors);
 
         if (input.Description is { Length: > 20_000 })
         {
@@ -105,31 +81,7 @@ public static partial class AdminValidation
     {
         ArgumentNullException.ThrowIfNull(input);
         var errors = new Dictionary<string, string[]>();
-        slug = "";
-        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 200)
-        {
-            errors["name"] = ["required, 1 to 200 characters"];
-        }
-
-        if (input.Slug is not null)
-        {
-            if (!Shared.Catalog.Slug.IsValid(input.Slug))
-            {
-                errors["slug"] = [string.Create(CultureInfo.InvariantCulture, $"lowercase letters and digits in hyphen-joined groups, at most {Shared.Catalog.Slug.MaxLength} characters")];
-            }
-            else
-            {
-                slug = input.Slug;
-            }
-        }
-        else if (!string.IsNullOrWhiteSpace(input.Name))
-        {
-            slug = Shared.Catalog.Slug.From(input.Name);
-            if (slug.Length == 0)
-            {
-                errors["slug"] = ["the name has no letters or digits to make a slug from: give one"];
-            }
-        }
+        slug = NameAndSlug(input.Name, input.Slug, 200, Shared.Catalog.Slug.MaxLength, errors);
 
         if (input.ParentId is <= 0)
         {
@@ -167,6 +119,33 @@ public static partial class AdminValidation
         }
 
         return errors;
+    }
+
+    /// <summary>Checks the name and the slug (given, or made from the name); returns the slug to store.</summary>
+    private static string NameAndSlug(string? name, string? slug, int maxName, int maxSlug, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > maxName)
+        {
+            errors["name"] = [string.Create(CultureInfo.InvariantCulture, $"required, 1 to {maxName} characters")];
+        }
+
+        if (slug is not null)
+        {
+            if (!SlugPattern().IsMatch(slug) || slug.Length > maxSlug)
+            {
+                errors["slug"] = [string.Create(CultureInfo.InvariantCulture, $"lowercase letters and digits in hyphen-joined groups, at most {maxSlug} characters (e.g. red-shoes-42)")];
+            }
+
+            return slug;
+        }
+
+        var made = string.IsNullOrWhiteSpace(name) ? "" : Shared.Catalog.Slug.From(name);
+        if (made.Length == 0 && !string.IsNullOrWhiteSpace(name))
+        {
+            errors["slug"] = ["the name has no letters or digits to make a slug from: give one"];
+        }
+
+        return made.Length > maxSlug ? made[..maxSlug].TrimEnd('-') : made;
     }
 
     private static bool IsImageUrl(string? url) =>
