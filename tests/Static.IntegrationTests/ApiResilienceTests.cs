@@ -12,8 +12,9 @@ public sealed class ApiResilienceTests
     public async Task With_PostgreSQL_down_cached_paths_are_served_stale_and_uncached_ones_get_503()
     {
         await using var pg = await ThrowawayPostgres.StartAsync();
-        var settings = StackServers.Settings with { Database = pg.ConnectionString };
-        Assert.Equal(0, await PublisherCli.RunAsync(["seed", "--products", "10", "--categories", "2"], TextWriter.Null, TextWriter.Null, settings, PublisherHarness.ConfigPath));
+        var settings = StackServers.Settings with { Database = pg.SetupConnectionString };
+        var error = new StringWriter();
+        Assert.True(await PublisherCli.RunAsync(["seed", "--products", "10", "--categories", "2"], TextWriter.Null, error, settings, PublisherHarness.ConfigPath) == 0, error.ToString());
 
         // L1 only, one second: after that a read must go to the database, and fail-safe is what answers.
         await using var api = new ApiFactory(pg.ConnectionString, "t" + Guid.NewGuid().ToString("N")[..12], new Dictionary<string, string?>

@@ -12,7 +12,7 @@ public sealed class ReplicaTests
     public async Task Replica_lag_cannot_leave_the_old_value_cached_after_an_admin_write()
     {
         await using var primary = await ThrowawayPostgres.StartAsync();
-        var settings = StackServers.Settings with { Database = primary.ConnectionString };
+        var settings = StackServers.Settings with { Database = primary.SetupConnectionString };
         foreach (var args in new[] { new[] { "migrate" }, ["seed", "--products", "5", "--categories", "2"] })
         {
             var error = new StringWriter();

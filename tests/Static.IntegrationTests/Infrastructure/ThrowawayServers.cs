@@ -20,7 +20,11 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Short timeouts: what the Api under test uses, so a stopped server fails fast.</summary>
     public string ConnectionString => string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={Port};Username=postgres;Database=static;Timeout=3;Command Timeout=5");
+
+    /// <summary>For a test's set-up (migrations, seed): patient, since a loaded machine can take seconds.</summary>
+    public string SetupConnectionString => string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={Port};Username=postgres;Database=static;Timeout=15;Command Timeout=120");
 
     public static async Task<ThrowawayPostgres> StartAsync()
     {
