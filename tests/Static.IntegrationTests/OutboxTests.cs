@@ -67,6 +67,19 @@ public sealed class OutboxTests
         Assert.DoesNotContain($"/products/{id}.html", after.Keys);
         Assert.Null(await harness.S3.GetAsync($"products/{id}.html", CancellationToken.None));
 
+        // Republish requests: scoped to a key (its dependents are rendered again, nothing changed, nothing
+        // uploaded), then everything (a full render).
+        var other = await ScalarAsync<long>(servers, "select min(id) from products");
+        Assert.IsType<AdminOutcome<long>.Done>(await store.RequestRepublishAsync(new RepublishInput(null, null, [$"product:{other}"]), CancellationToken.None));
+        await drainer.DrainAsync(CancellationToken.None);
+        Assert.Equal(
+            await ScalarAsync<long>(servers, $"select count(*) from artifacts where dependency_keys @> array['product:{other}']"),
+            await ScalarAsync<int>(servers, "select artifacts_uploaded + artifacts_unchanged from publishes order by version desc limit 1"));
+        Assert.Equal(0, await ScalarAsync<int>(servers, "select artifacts_uploaded from publishes order by version desc limit 1"));
+        Assert.IsType<AdminOutcome<long>.Done>(await store.RequestRepublishAsync(new RepublishInput(true, null, null), CancellationToken.None));
+        await drainer.DrainAsync(CancellationToken.None);
+        Assert.True(await ScalarAsync<bool>(servers, "select full_render and artifacts_unchanged = artifacts_total from publishes order by version desc limit 1"));
+
         Assert.Equal(0L, await ScalarAsync<long>(servers, "select count(*) from outbox where processed_at is null or published_version is null"));
     }
 
