@@ -39,8 +39,10 @@ internal static partial class RunCommand
             using var host = Build(loaded.Config, loaded.Stack, loaded.ConfigPath);
             await host.Services.GetRequiredService<MigrationRunner>().ApplyAsync(cancellationToken).ConfigureAwait(false);
             await LogLastPublishAsync(host.Services, cancellationToken).ConfigureAwait(false);
-            // Templates compile now, not in the first admin change's publish.
+            // Templates compile now, and a dry run walks the publish path once (bucket check, live rows,
+            // planning), so the first admin change does not pay for start-up.
             await host.Services.GetRequiredService<RendererSource>().GetAsync().ConfigureAwait(false);
+            await WarmUpAsync(host.Services, cancellationToken).ConfigureAwait(false);
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
             return PublisherCli.ExitOk;
         });
@@ -65,6 +67,27 @@ internal static partial class RunCommand
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
         return builder.Build();
     }
+
+    private static async Task WarmUpAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Static.Publisher.Service");
+        try
+        {
+            var dry = await services.GetRequiredService<SitePublisher>().PublishAsync(new PublishOptions(DryRun: true, Trigger: "warm-up"), null, cancellationToken).ConfigureAwait(false);
+            LogWarm(logger, dry.Elapsed.TotalMilliseconds, dry.Rendered);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The service still starts: the drain and the schedule report their own failures.
+            LogWarmFailed(logger, e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Information, Message = "Warm-up dry run in {Milliseconds:0} ms ({Rendered} artifact(s) would be rendered now)")]
+    private static partial void LogWarm(ILogger logger, double milliseconds, int rendered);
+
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "Warm-up dry run failed: {Reason}")]
+    private static partial void LogWarmFailed(ILogger logger, string reason);
 
     private static async Task LogLastPublishAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
