@@ -77,8 +77,8 @@ if [ -z "${STATIC_ADMIN_WRITE_TOKENS:-}" ]; then
   [ -s .local/admin.token ] || (umask 077; openssl rand -hex 24 >.local/admin.token)
   STATIC_ADMIN_WRITE_TOKENS="$(cat .local/admin.token)"
 fi
-export STATIC_ADMIN_WRITE_TOKENS
-ADMIN_TOKEN="${STATIC_ADMIN_WRITE_TOKENS%%,*}"
+# Given to the Api only, and to curl through a header file, never on a command line (ps would show it).
+(umask 077; printf 'Authorization: Bearer %s\n' "${STATIC_ADMIN_WRITE_TOKENS%%,*}" >.local/admin.header)
 
 say "starting the publisher service (outbox → incremental publish; full publish on schedule.fullPublishCron) ..."
 "${PUBLISHER[@]}" run >.local/publisher.log 2>&1 &
@@ -86,8 +86,9 @@ PUBLISHER_PID=$!
 echo "$PUBLISHER_PID" >.local/publisher.pid
 
 say "starting the Api on $STATIC_API_URL ..."
-env ASPNETCORE_URLS="$STATIC_API_URL" Logging__LogLevel__Default=Warning "Logging__LogLevel__Microsoft.Hosting.Lifetime=Information" \
-  dotnet "$ROOT/.local/build/api/Static.Api.dll" >.local/api.log 2>&1 &
+(export STATIC_ADMIN_WRITE_TOKENS   # through the environment, not argv
+ exec env ASPNETCORE_URLS="$STATIC_API_URL" Logging__LogLevel__Default=Warning "Logging__LogLevel__Microsoft.Hosting.Lifetime=Information" \
+  dotnet "$ROOT/.local/build/api/Static.Api.dll") >.local/api.log 2>&1 &
 API_PID=$!
 echo "$API_PID" >.local/api.pid
 for _ in $(seq 1 100); do
@@ -118,9 +119,9 @@ if [ "$ONCE" = 1 ]; then
   curl -fsS "$STATIC_EDGE_URL/" | grep -q "<title>" || { say "the edge does not serve the homepage"; exit 1; }
   # One admin change, end to end: Api → outbox → publisher service → s3rver → Varnish.
   ID="$(psql "postgresql://postgres@127.0.0.1:$STATIC_PG_PORT/${STATIC_DB_NAME:-static}" -Atc 'select min(id) from products')"
-  ORIGINAL="$(curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$STATIC_API_URL/admin/products/$ID")"
+  ORIGINAL="$(curl -fsS -H @.local/admin.header "$STATIC_API_URL/admin/products/$ID")"
   renamed="$(python3 -c 'import json,sys; p=json.load(sys.stdin); p["name"]="Run Check "+sys.argv[1]; print(json.dumps({k:p[k] for k in ("name","slug","description","priceAmount","currency","categoryId","imageUrls","featuredRank")}))' "$$" <<<"$ORIGINAL")"
-  curl -fsS -X PUT -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' -d "$renamed" "$STATIC_API_URL/admin/products/$ID" >/dev/null \
+  curl -fsS -X PUT -H @.local/admin.header -H 'Content-Type: application/json' -d "$renamed" "$STATIC_API_URL/admin/products/$ID" >/dev/null \
     || { say "the admin API refused the change"; exit 1; }
   t0=$(date +%s%N)
   until curl -fsS "$STATIC_EDGE_URL/products/$ID.json" | grep -q "Run Check $$"; do
@@ -129,7 +130,7 @@ if [ "$ONCE" = 1 ]; then
   done
   say "an admin change reached the edge $(( ($(date +%s%N) - t0) / 1000000 )) ms after the Api acknowledged it"
   original="$(python3 -c 'import json,sys; p=json.load(sys.stdin); print(json.dumps({k:p[k] for k in ("name","slug","description","priceAmount","currency","categoryId","imageUrls","featuredRank")}))' <<<"$ORIGINAL")"
-  curl -fsS -X PUT -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' -d "$original" "$STATIC_API_URL/admin/products/$ID" >/dev/null
+  curl -fsS -X PUT -H @.local/admin.header -H 'Content-Type: application/json' -d "$original" "$STATIC_API_URL/admin/products/$ID" >/dev/null
   say "--once: stack, migrations, seed, publish, edge, Api and an admin change all answered; stopping."
   exit 0
 fi

@@ -52,13 +52,13 @@ builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestLineSize = 4096);
 builder.Services.AddSingleton(config);
 builder.Services.AddCatalogStore(readDatabase);
 builder.Services.AddSingleton(sp => readDatabase == settings.RequireDatabase()
-    ? new PrimaryDatabase(sp.GetRequiredService<Npgsql.NpgsqlDataSource>())
-    : new PrimaryDatabase(Npgsql.NpgsqlDataSource.Create(settings.RequireDatabase())));
+    ? new PrimaryDatabase(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), owned: false)
+    : new PrimaryDatabase(Npgsql.NpgsqlDataSource.Create(settings.RequireDatabase()), owned: true));
 builder.Services.AddRedis(settings.RequireRedis());
 var cacheName = builder.Configuration["Static:CacheName"] ?? "static";
 builder.Services.AddReadThroughCache(settings.RequireRedis(), cacheName);
 builder.Services.AddSingleton(sp => new ReplicaFence(sp.GetRequiredService<PrimaryDatabase>(), sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-    sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), cacheName));
+    sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), cacheName, sp.GetRequiredService<ILogger<ReplicaFence>>()));
 builder.Services.AddSingleton<AdminStore>();
 builder.Services.AddSingleton<AdminCacheEviction>();
 builder.Services.AddSingleton<PublishStatusReader>();

@@ -79,6 +79,8 @@ public sealed class AdminApiTests
         await ExpectProblemAsync(client, HttpMethod.Post, "/admin/products", new { name = "Ok", priceAmount = "cheap", currency = "EUR", categoryId }, 400, "priceAmount");
         await ExpectProblemAsync(client, HttpMethod.Post, "/admin/products", new { name = "Ok", priceAmount = 1, currency = "EUR", categoryId, colour = "red" }, 400, "colour");
         await ExpectProblemAsync(client, HttpMethod.Put, "/admin/products/1/stock", new { quantity = -3 }, 400, "quantity");
+        await ExpectProblemAsync(client, HttpMethod.Post, "/admin/products", new { name = "Nul\u0000Name", priceAmount = 1, currency = "EUR", categoryId }, 400, "name");
+        await ExpectProblemAsync(client, HttpMethod.Put, "/admin/config", new { banner = new { text = "nul \u0000 here" } }, 400, "body");
         await ExpectProblemAsync(client, HttpMethod.Post, "/admin/republish", new { }, 400, "all");
         await ExpectProblemAsync(client, HttpMethod.Post, "/admin/republish", new { paths = BadPaths }, 400, "paths");
 

@@ -26,7 +26,7 @@ public sealed class OutboxTests
         await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
         recorder.TakePaths();   // the first publish's
         var drainer = ActivatorUtilities.CreateInstance<OutboxDrainer>(harness.Services);
-        var store = new AdminStore(new PrimaryDatabase(servers.Database.DataSource));
+        var store = new AdminStore(new PrimaryDatabase(servers.Database.DataSource, owned: false));
 
         // A category move A -> B: the product's pages and page 1 of both listings (every category fits one page).
         var (id, from) = await FirstAsync(servers, "select id, category_id from products where featured_rank is null order by id limit 1");
@@ -93,7 +93,7 @@ public sealed class OutboxTests
         await using var publisher = PublisherProcess.Start(servers);
         await WaitForSchedulersAsync(servers, publisher, 1);
 
-        var store = new AdminStore(new PrimaryDatabase(servers.Database.DataSource));
+        var store = new AdminStore(new PrimaryDatabase(servers.Database.DataSource, owned: false));
         var ids = await IdsAsync(servers);
         var last = new Dictionary<long, string>();
         var started = DateTime.UtcNow;
@@ -127,7 +127,7 @@ public sealed class OutboxTests
         await PublisherHarness.SeedAsync(servers, products: 400, categories: 4);
         await using var harness = await PublisherHarness.CreateAsync(servers);
         await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
-        var store = new AdminStore(new PrimaryDatabase(servers.Database.DataSource));
+        var store = new AdminStore(new PrimaryDatabase(servers.Database.DataSource, owned: false));
         var ids = await IdsAsync(servers);
 
         long killed;
@@ -185,7 +185,7 @@ public sealed class OutboxTests
         await PublisherHarness.SeedAsync(servers, products: 50, categories: 3);
         await using var harness = await PublisherHarness.CreateAsync(servers);
         await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
-        var store = new AdminStore(new PrimaryDatabase(servers.Database.DataSource));
+        var store = new AdminStore(new PrimaryDatabase(servers.Database.DataSource, owned: false));
         var ids = await IdsAsync(servers);
 
         await using var a = PublisherProcess.Start(servers);

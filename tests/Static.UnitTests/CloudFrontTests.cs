@@ -127,6 +127,13 @@ public sealed class CloudFrontTests
         Assert.Equal(tags, Static.Shared.Artifacts.SurrogateKeys.Parse(header));
         Assert.Equal(["a", "b"], Static.Shared.Artifacts.SurrogateKeys.Parse("a b"));   // objects published before tags
 
+        // A homepage with more categories than fit: category keys go, the query keys stay.
+        var home = Static.Shared.Artifacts.ArtifactPath.TryParse("/index.html")!;
+        var homeKeys = Enumerable.Range(1, 60).Select(i => $"category:{i}").Concat(broad).Append("featured").ToArray();
+        var homeTags = Static.Shared.Artifacts.SurrogateKeys.For(home, homeKeys);
+        Assert.Equal(Static.Shared.Artifacts.SurrogateKeys.MaxTags, homeTags.Count);
+        Assert.Superset(new HashSet<string> { "path:/index.html", "config", "categories", "featured", "category:4:list" }, homeTags.ToHashSet());
+
         var few = Static.Shared.Artifacts.SurrogateKeys.For(listing, ["config", "product:1"]);
         Assert.Equal(["path:/categories/shoes/1.json", "config", "product:1"], few);
     }

@@ -96,9 +96,9 @@ public static class AdminEndpoints
                 return error;
             }
 
-            if (document.ValueKind != JsonValueKind.Object)
+            if (document.ValueKind != JsonValueKind.Object || document.GetRawText().Contains("\\u0000", StringComparison.Ordinal))
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["the site config document must be a JSON object"] });
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["the site config document must be a JSON object, without NUL characters"] });
             }
 
             var (ifMatch, badMatch) = IfMatch(http);
@@ -155,6 +155,7 @@ public static class AdminEndpoints
             AdminOutcome<T>.Stale stale => Results.Problem(statusCode: 412, title: "Precondition Failed",
                 detail: string.Create(CultureInfo.InvariantCulture, $"If-Match names an older row version; the current one is \"{stale.Current}\". Read it again and retry.")),
             AdminOutcome<T>.Conflict c => Results.Problem(statusCode: 409, title: "Conflict", detail: c.Message, extensions: new Dictionary<string, object?> { ["field"] = c.Field }),
+            AdminOutcome<T>.Invalid i => Results.ValidationProblem(new Dictionary<string, string[]> { [i.Field] = [i.Message] }),
             AdminOutcome<T>.Unprocessable u => Results.Problem(statusCode: 422, title: "Unprocessable Entity", detail: u.Message, extensions: new Dictionary<string, object?> { ["field"] = u.Field }),
             _ => throw new InvalidOperationException("unknown outcome"),
         };
@@ -243,9 +244,16 @@ public static class AdminEndpoints
     }
 }
 
-/// <summary>After a commit: evicts the Api's cached answers that depended on the changed keys, on every instance.</summary>
-public sealed class AdminCacheEviction(ArtifactCache artifacts, IFusionCache cache, ReplicaFence fence)
+/// <summary>
+/// After a commit: evicts the Api's cached answers that depended on the changed keys, on every instance, and
+/// again <see cref="SecondEvictionDelay"/> later (a miss on another instance that read the old row just
+/// before the commit could otherwise put it back). Never fails the request: the change is committed and
+/// will be published whatever happens here; a failure is logged and the entries expire on their own.
+/// </summary>
+public sealed partial class AdminCacheEviction(ArtifactCache artifacts, IFusionCache cache, ReplicaFence fence, ILogger<AdminCacheEviction> logger)
 {
+    public static readonly TimeSpan SecondEvictionDelay = TimeSpan.FromSeconds(1);
+
     public async Task AfterCommitAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
@@ -254,19 +262,44 @@ public sealed class AdminCacheEviction(ArtifactCache artifacts, IFusionCache cac
             return;
         }
 
-        // First the fence (reads racing this eviction go to the primary until the replica has the write),
-        // then the eviction itself.
-        await fence.RaiseAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var key in keys)
+        // Not the request's token: a client that hangs up after the commit must not cancel the eviction.
+        await EvictAsync(keys, raiseFence: true).ConfigureAwait(false);
+        _ = Task.Run(async () =>
         {
-            if (key.StartsWith("stock:", StringComparison.Ordinal))
+            await Task.Delay(SecondEvictionDelay, CancellationToken.None).ConfigureAwait(false);
+            await EvictAsync(keys, raiseFence: false).ConfigureAwait(false);
+        }, CancellationToken.None);
+    }
+
+    private async Task EvictAsync(IReadOnlyList<string> keys, bool raiseFence)
+    {
+        try
+        {
+            // First the fence (reads racing this eviction go to the primary until the replica has the
+            // write), then the eviction itself.
+            if (raiseFence)
             {
-                await cache.RemoveByTagAsync(key, token: cancellationToken).ConfigureAwait(false);
+                await fence.RaiseAsync(CancellationToken.None).ConfigureAwait(false);
             }
-            else
+
+            foreach (var key in keys)
             {
-                await artifacts.EvictKeyAsync(key, cancellationToken).ConfigureAwait(false);
+                if (key.StartsWith("stock:", StringComparison.Ordinal))
+                {
+                    await cache.RemoveByTagAsync(key, token: CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    await artifacts.EvictKeyAsync(key, CancellationToken.None).ConfigureAwait(false);
+                }
             }
         }
+        catch (Exception e)
+        {
+            LogEvictionFailed(logger, string.Join(' ', keys), e);
+        }
     }
+
+    [LoggerMessage(EventId = 5030, Level = LogLevel.Error, Message = "After a committed admin write, evicting {Keys} failed; cached answers expire on their own")]
+    private static partial void LogEvictionFailed(ILogger logger, string keys, Exception exception);
 }

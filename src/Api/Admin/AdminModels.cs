@@ -37,9 +37,9 @@ public static partial class AdminValidation
         var errors = new Dictionary<string, string[]>();
         slug = NameAndSlug(input.Name, input.Slug, 300, 200, errors);
 
-        if (input.Description is { Length: > 20_000 })
+        if (input.Description is { Length: > 20_000 } || HasControl(input.Description, allowLineBreaks: true))
         {
-            errors["description"] = ["at most 20,000 characters"];
+            errors["description"] = ["at most 20,000 characters, no control characters but line breaks and tabs"];
         }
 
         if (input.PriceAmount is not { } price || price < 0 || price > 9_999_999_999.99m || decimal.Round(price, 2) != price)
@@ -124,9 +124,9 @@ public static partial class AdminValidation
     /// <summary>Checks the name and the slug (given, or made from the name); returns the slug to store.</summary>
     private static string NameAndSlug(string? name, string? slug, int maxName, int maxSlug, Dictionary<string, string[]> errors)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > maxName)
+        if (string.IsNullOrWhiteSpace(name) || name.Length > maxName || HasControl(name, allowLineBreaks: false))
         {
-            errors["name"] = [string.Create(CultureInfo.InvariantCulture, $"required, 1 to {maxName} characters")];
+            errors["name"] = [string.Create(CultureInfo.InvariantCulture, $"required, 1 to {maxName} characters, no control characters")];
         }
 
         if (slug is not null)
@@ -147,6 +147,9 @@ public static partial class AdminValidation
 
         return made.Length > maxSlug ? made[..maxSlug].TrimEnd('-') : made;
     }
+
+    private static bool HasControl(string? text, bool allowLineBreaks) =>
+        text is not null && text.Any(c => char.IsControl(c) && !(allowLineBreaks && c is '\n' or '\r' or '\t'));
 
     private static bool IsImageUrl(string? url) =>
         url is { Length: > 0 and <= 2000 } && !url.Any(char.IsWhiteSpace) && !url.Any(char.IsControl)

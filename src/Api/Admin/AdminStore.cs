@@ -18,6 +18,9 @@ public abstract record AdminOutcome<T>
     public sealed record Conflict(string Field, string Message) : AdminOutcome<T>;
 
     public sealed record Unprocessable(string Field, string Message) : AdminOutcome<T>;
+
+    /// <summary>PostgreSQL refused a value validation let through (a safety net: answered as 400).</summary>
+    public sealed record Invalid(string Field, string Message) : AdminOutcome<T>;
 }
 
 /// <summary>
@@ -319,7 +322,20 @@ public sealed class AdminStore(PrimaryDatabase primary)
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {
-            return new AdminOutcome<T>.Conflict(e.TableName ?? "id", $"still referenced ({e.ConstraintName}): a category with products or sub-categories cannot be deleted");
+            // A category deleted between the existence check and this write names the missing one (422);
+            // otherwise a delete hit a row that still refers to the category (409).
+            return e.ConstraintName switch
+            {
+                "products_category_id_fkey" => new AdminOutcome<T>.Unprocessable("categoryId", "the category does not exist (any more)"),
+                "categories_parent_id_fkey" when e.TableName == "categories" && e.MessageText.Contains("insert or update", StringComparison.Ordinal)
+                    => new AdminOutcome<T>.Unprocessable("parentId", "the parent category does not exist (any more)"),
+                _ => new AdminOutcome<T>.Conflict("id", $"still referenced ({e.ConstraintName}): a category with products or sub-categories cannot be deleted"),
+            };
+        }
+        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState == PostgresErrorCodes.CheckViolation)
+        {
+            // Data exceptions (a NUL byte, a value out of a column's range) and check constraints.
+            return new AdminOutcome<T>.Invalid(e.ColumnName ?? e.ConstraintName ?? "body", e.MessageText);
         }
     }
 

@@ -95,7 +95,7 @@ public sealed class ArtifactCache
                         context.Options.DistributedCacheDuration = api.NotFoundDuration;
                     }
 
-                    context.Tags = loaded.Found ? [.. Static.Shared.Artifacts.SurrogateKeys.Parse(loaded.SurrogateKeys)] : null;
+                    context.Tags = loaded.Found ? [.. loaded.EvictionTags ?? Static.Shared.Artifacts.SurrogateKeys.Parse(loaded.SurrogateKeys)] : null;
                     return loaded;
                 }
                 catch (Exception e) when (IsDatabaseFailure(e))

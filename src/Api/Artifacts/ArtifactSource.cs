@@ -33,7 +33,10 @@ public sealed class DatabaseArtifactSource(ArtifactDataReader reader, RendererSo
 
         var renderer = await renderers.GetAsync().ConfigureAwait(false);
         var artifact = await renderer.RenderAsync(data).ConfigureAwait(false);
-        return new CachedArtifact(true, artifact.Body, ETagOf(artifact.Body), artifact.ContentType, SurrogateKeys.Format(SurrogateKeys.For(data.Path, artifact.DependencyKeys)), 0);
+        return new CachedArtifact(true, artifact.Body, ETagOf(artifact.Body), artifact.ContentType, SurrogateKeys.Format(SurrogateKeys.For(data.Path, artifact.DependencyKeys)), 0)
+        {
+            EvictionTags = [SurrogateKeys.PathTag(data.Path.Path), .. artifact.DependencyKeys],
+        };
     }
 
 #pragma warning disable CA5351 // MD5 is what S3 puts in an ETag; it identifies bytes here, it secures nothing.

@@ -8,6 +8,12 @@ namespace Static.Api.Artifacts;
 /// </summary>
 public sealed record CachedArtifact(bool Found, byte[] Body, string ETag, string ContentType, string SurrogateKeys, long Version)
 {
+    /// <summary>
+    /// What the Api's own cache evicts this answer by: its path tag and every dependency key, uncapped
+    /// (<see cref="SurrogateKeys"/> is the edge's header, capped at 50 tags).
+    /// </summary>
+    public IReadOnlyList<string>? EvictionTags { get; init; }
+
     public static CachedArtifact Missing { get; } = new(false, [], "", "text/plain", "", 0);
 }
 

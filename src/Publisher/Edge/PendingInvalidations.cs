@@ -113,7 +113,7 @@ public sealed partial class PendingInvalidations(NpgsqlDataSource dataSource, IC
                 delete.Parameters.AddWithValue("id", id);
                 await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (InvalidationFailedException e)
+            catch (Exception e) when (e is InvalidationFailedException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 pending++;
                 LogFailed(logger, request.Paths.Count, version, e.Message);

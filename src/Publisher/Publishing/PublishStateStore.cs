@@ -263,9 +263,25 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
             """, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Invalidation batches still owed to the CDN (all runs).</summary>
+    public async Task<int> PendingBatchesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select count(*)::int from pending_invalidations");
+        return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Whether the invalidation recorded by run <paramref name="version"/> is still owed.</summary>
+    public async Task<bool> InvalidationOwedAsync(long version, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select exists (select 1 from pending_invalidations where version = @version)");
+        command.Parameters.AddWithValue("version", version);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Marks a run that has not been committed as failed (a committed run is never touched).</summary>
     public async Task FailAsync(long version, string error)
     {
-        await using var command = dataSource.CreateCommand("update publishes set state = 'failed', finished_at = now(), error = @error where version = @version");
+        await using var command = dataSource.CreateCommand("update publishes set state = 'failed', finished_at = now(), error = @error where version = @version and state = 'running'");
         command.Parameters.AddWithValue("error", error.Length > 4000 ? error[..4000] : error);
         command.Parameters.AddWithValue("version", version);
         await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);

@@ -304,6 +304,9 @@ public sealed partial class SitePublisher
     [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Publish run {Run} failed; the live version is unchanged")]
     private static partial void LogFailed(ILogger logger, long run, Exception exception);
 
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Run {Run} is live, but delivering invalidations failed; they stay owed for the next run")]
+    private static partial void LogDeliveryFailed(ILogger logger, long run, Exception exception);
+
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "The store's manifest root did not match live version {Version}; re-uploaded it")]
     private static partial void LogRootRepaired(ILogger logger, long version);
 }

@@ -65,6 +65,7 @@ public sealed partial class SitePublisher(
 
             stages.Lap("plan");
             long? run = options.DryRun ? null : await state.StartAsync(options.Trigger, full, settingsHash, cancellationToken).ConfigureAwait(false);
+            var committed = false;
             try
             {
                 var rendered = await RenderAsync(renderSet.Select(p => universe[p]).ToList(), site, categories, full, stages, progress, cancellationToken).ConfigureAwait(false);
@@ -79,6 +80,12 @@ public sealed partial class SitePublisher(
                 var newVersion = run ?? (live.Version ?? 0) + 1;
                 var manifest = BuildManifest(live, rendered, changed, removed, newVersion);
                 var toInvalidate = Invalidations(changed, removed);
+                if (!full && (options.ForcePaths is { Count: > 0 } || options.ForceKeys is { Count: > 0 }))
+                {
+                    // A scoped republish refreshes the edge for what it names, even where the bytes are the same.
+                    toInvalidate = [.. toInvalidate.Union(await ForcedPathsAsync(options, universe, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+                }
+
                 var invalidation = await state.PlanInvalidationAsync(toInvalidate, config.Cdn.CloudFront, cancellationToken).ConfigureAwait(false);
                 stages.Lap("diff");
 
@@ -112,9 +119,21 @@ public sealed partial class SitePublisher(
                     universe.Count, changed.Count, unchanged, removed.Count, bytes, toInvalidate.Count,
                     manifest.Changed ? Encoding.UTF8.GetString(manifest.RootBytes) : null,
                     manifest.Changed ? manifest.RootSha256 : null, invalidation), cancellationToken).ConfigureAwait(false);
+                committed = true;
 
                 // The version is live: now the edge may drop what changed (and anything owed from earlier runs).
-                var delivery = await invalidations.DeliverAsync(cancellationToken).ConfigureAwait(false);
+                // Nothing after the commit may fail the run: what the CDN did not take stays owed, recorded.
+                Edge.InvalidationDelivery delivery;
+                try
+                {
+                    delivery = await invalidations.DeliverAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    LogDeliveryFailed(logger, run.Value, e);
+                    delivery = new Edge.InvalidationDelivery(0, await state.PendingBatchesAsync(CancellationToken.None).ConfigureAwait(false));
+                }
+
                 stages.Lap("invalidate");
 
                 stages.Lap("record");
@@ -124,7 +143,7 @@ public sealed partial class SitePublisher(
                     written.Count, bytes, watch.Elapsed, changed.Select(c => c.Path).ToList(), removed, toInvalidate,
                     written.Order(StringComparer.Ordinal).ToList()) { Stages = stages.Laps, Invalidation = invalidation, InvalidationsSent = delivery.Sent, InvalidationsPending = delivery.StillPending };
             }
-            catch (Exception e) when (run is not null)
+            catch (Exception e) when (run is not null && !committed)
             {
                 await state.FailAsync(run.Value, e.Message).ConfigureAwait(false);
                 LogFailed(logger, run.Value, e);
@@ -138,6 +157,21 @@ public sealed partial class SitePublisher(
                 await held.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The live paths a scoped republish names: its paths ("/" is /index.html) and the dependents of its keys.</summary>
+    private async Task<IReadOnlyList<string>> ForcedPathsAsync(PublishOptions options, Dictionary<string, ArtifactPath> universe, CancellationToken cancellationToken)
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        paths.UnionWith((options.ForcePaths ?? []).Select(p => p == "/" ? ArtifactPath.Home : p));
+        paths.UnionWith(await state.FindDependentsAsync(options.ForceKeys ?? [], cancellationToken).ConfigureAwait(false));
+        paths.IntersectWith(universe.Keys);
+        if (paths.Contains(ArtifactPath.Home))
+        {
+            paths.Add("/");
+        }
+
+        return [.. paths];
     }
 
     /// <summary>Seconds per stage, for the summary and the benchmark.</summary>
@@ -279,7 +313,7 @@ public sealed partial class SitePublisher(
         }
 
         paths.UnionWith(universe.Keys.Where(p => !live.Artifacts.ContainsKey(p)));
-        paths.UnionWith(options.ForcePaths ?? []);
+        paths.UnionWith((options.ForcePaths ?? []).Select(p => p == "/" ? ArtifactPath.Home : p));
         paths.IntersectWith(universe.Keys);
         return paths;
 

@@ -44,10 +44,13 @@ public static class SurrogateKeys
             return all;
         }
 
+        // Too many: keep the query keys (config, featured, categories, category:N:list), which cover what
+        // they list, before the entity keys; product keys go first, then category keys, last ones first.
         var kept = all.Where(k => !k.StartsWith("product:", StringComparison.Ordinal)).ToList();
         while (!Fits(kept))
         {
-            kept.RemoveAt(kept.Count - 1);
+            var drop = kept.FindLastIndex(k => k.StartsWith("category:", StringComparison.Ordinal) && !k.EndsWith(":list", StringComparison.Ordinal));
+            kept.RemoveAt(drop > 0 ? drop : kept.Count - 1);
         }
 
         return kept;
