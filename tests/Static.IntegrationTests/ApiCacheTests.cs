@@ -7,6 +7,7 @@ using Static.Shared.Artifacts;
 namespace Static.IntegrationTests;
 
 /// <summary>The read-through tiers on real PostgreSQL and Redis: stampedes, evictions across instances, races.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class ApiCacheTests
 {
     [Theory]

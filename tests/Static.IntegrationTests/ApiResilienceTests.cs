@@ -6,6 +6,7 @@ using Static.Publisher.Cli;
 namespace Static.IntegrationTests;
 
 /// <summary>Servers stopped under the Api: throwaway PostgreSQL and Redis instances of the test's own.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class ApiResilienceTests
 {
     [Fact]

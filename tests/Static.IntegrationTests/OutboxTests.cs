@@ -14,6 +14,7 @@ namespace Static.IntegrationTests;
 /// Admin changes through the outbox into incremental publishes: the drainer in process for what each change
 /// re-renders, and real <c>publisher run</c> processes for bursts, SIGKILL and two instances.
 /// </summary>
+[Collection(TimingSensitive.Name)]
 public sealed class OutboxTests
 {
     [Fact]
