@@ -74,7 +74,7 @@ say "publishing to s3://$STATIC_S3_BUCKET on s3rver (only what changed since the
 
 # The admin credential: from the environment, or one generated for this checkout (never printed).
 if [ -z "${STATIC_ADMIN_WRITE_TOKENS:-}" ]; then
-  [ -s .local/admin.token ] || (umask 077; openssl rand -hex 24 >.local/admin.token)
+  [ -s .local/admin.token ] || (umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >.local/admin.token)
   STATIC_ADMIN_WRITE_TOKENS="$(cat .local/admin.token)"
 fi
 # Given to the Api only, and to curl through a header file, never on a command line (ps would show it).
