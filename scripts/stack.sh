@@ -117,6 +117,14 @@ pg_ctl_as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+pg_start() { # name dir port extra-options: pg_ctl start of $dir/data on loopback, port recorded in $dir/port
+  local name="$1" dir="$2" port="$3" extra="$4"
+  pg_ctl_as_postgres "$(pg_bin)/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c max_connections=300 $extra" \
+    start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "$name did not start (log: $dir/postgres.log)"; }
+  echo "$port" >"$dir/port"
+}
+
 up_postgres() {
   local dir bin; dir="$(pg_dir)"; bin="$(pg_bin)"
   if ours "$dir/data/postmaster.pid" "$dir/port" "$PG_PORT" && port_open "$PG_PORT"; then log "postgres  already up on $PG_PORT"; return; fi
@@ -130,10 +138,7 @@ up_postgres() {
       || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
   fi
   # fsync off: this cluster is for development and tests only; losing it on a crash costs a re-seed.
-  pg_ctl_as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "postgres did not start (log: $dir/postgres.log)"; }
-  echo "$PG_PORT" >"$dir/port"
+  pg_start postgres "$dir" "$PG_PORT" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   wait_for postgres 30 psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atc 'select 1' || die "postgres does not answer on $PG_PORT"
   if [ "$(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atc "select 1 from pg_database where datname='$DB_NAME'")" != "1" ]; then
     psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qc "create database \"$DB_NAME\"" >/dev/null
@@ -264,10 +269,7 @@ up_replica() {
     pg_ctl_as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$rdir/data" -R -X stream -c fast >"$rdir/basebackup.log" 2>&1 \
       || { cat "$rdir/basebackup.log" >&2; die "pg_basebackup failed"; }
   fi
-  pg_ctl_as_postgres "$bin/pg_ctl" -D "$rdir/data" -l "$rdir/postgres.log" -w -t 30 \
-    -o "-p $PG_REPLICA_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$rdir -c max_connections=300" \
-    start >/dev/null || { tail -20 "$rdir/postgres.log" >&2; die "the replica did not start (log: $rdir/postgres.log)"; }
-  echo "$PG_REPLICA_PORT" >"$rdir/port"
+  pg_start replica "$rdir" "$PG_REPLICA_PORT" ""
   wait_for replica 30 psql -h 127.0.0.1 -p "$PG_REPLICA_PORT" -U postgres -d postgres -Atc 'select pg_is_in_recovery()' || die "the replica does not answer on $PG_REPLICA_PORT"
   log "replica   up on 127.0.0.1:$PG_REPLICA_PORT, streaming from $PG_PORT (STATIC_DATABASE_READ)"
 }

@@ -30,8 +30,6 @@ public abstract record AdminOutcome<T>
 /// </summary>
 public sealed class AdminStore(PrimaryDatabase primary)
 {
-    public const string Channel = "static_outbox";
-
     private readonly NpgsqlDataSource dataSource = primary.DataSource;
 
     private const string ProductColumns = "id, slug, name, description, price_amount, currency, category_id, image_urls, featured_rank, row_version";
@@ -350,7 +348,7 @@ public sealed class AdminStore(PrimaryDatabase primary)
         insert.Parameters.Add(new NpgsqlParameter("entity", NpgsqlDbType.Bigint) { Value = (object?)entityId ?? DBNull.Value });
         insert.Parameters.AddWithValue("change", change);
         insert.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Text) { Value = (object?)payload ?? DBNull.Value });
-        insert.Parameters.AddWithValue("channel", Channel);
+        insert.Parameters.AddWithValue("channel", Shared.Catalog.Outbox.Channel);
         await using var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return reader.GetInt64(0);

@@ -31,7 +31,6 @@ public sealed partial class OutboxListener(
     NpgsqlDataSource dataSource, [FromKeyedServices(PublisherScheduling.SchedulerName)] ISchedulerFactory schedulers, PublishConfig config, TimeProvider time, ILogger<OutboxListener> logger)
     : BackgroundService
 {
-    public const string Channel = "static_outbox";
     private DateTimeOffset lastTrigger = DateTimeOffset.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -41,7 +40,7 @@ public sealed partial class OutboxListener(
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
-                await using (var listen = new NpgsqlCommand($"listen {Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"listen {Shared.Catalog.Outbox.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
                 }
