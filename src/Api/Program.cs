@@ -1,4 +1,3 @@
-using OpenTelemetry.Metrics;
 using Static.Api;
 using Static.Api.Admin;
 using Static.Api.Artifacts;
@@ -68,10 +67,7 @@ builder.Services.AddSingleton<AlertingMetrics>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertingMetrics>());
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
-builder.Services.AddOpenTelemetry().WithMetrics(m => m
-    .AddMeter(ApiMetrics.MeterName, AlertingMetrics.MeterName)
-    .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
-    .AddPrometheusExporter());
+builder.Services.AddApiTelemetry();
 
 var app = builder.Build();
 
