@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Static.Publisher.Operations;
 using Static.Publisher.Publishing;
 using Static.Shared.Configuration;
+using Static.Shared.Outbox;
 
 namespace Static.Publisher.Jobs;
 
@@ -18,7 +18,7 @@ public sealed record DrainResult(int Publishes, int ChangesPublished, int Change
 /// leaves the rows pending, and the next drain publishes them: no acknowledged change is lost.
 /// </summary>
 public sealed partial class OutboxDrainer(
-    NpgsqlDataSource dataSource, SitePublisher publisher, PublishStateStore state, PublishConfig config, PublishHealth health, ILogger<OutboxDrainer> logger)
+    OutboxStore outbox, SitePublisher publisher, PublishStateStore state, PublishConfig config, PublishHealth health, ILogger<OutboxDrainer> logger)
 {
     public async Task<DrainResult> DrainAsync(CancellationToken cancellationToken)
     {
@@ -26,7 +26,7 @@ public sealed partial class OutboxDrainer(
         var published = 0;
         while (true)
         {
-            var oldestAge = await OldestPendingAgeAsync(cancellationToken).ConfigureAwait(false);
+            var oldestAge = await outbox.OldestPendingAgeAsync(cancellationToken).ConfigureAwait(false);
             if (oldestAge is null)
             {
                 return new DrainResult(publishes, published, 0);
@@ -38,7 +38,7 @@ public sealed partial class OutboxDrainer(
                 await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
             }
 
-            var batch = await PendingAsync(cancellationToken).ConfigureAwait(false);
+            var batch = await outbox.ReadPendingAsync(cancellationToken).ConfigureAwait(false);
             if (batch.Ids.Count == 0)
             {
                 continue;
@@ -74,14 +74,7 @@ public sealed partial class OutboxDrainer(
                 return new DrainResult(publishes, published, batch.Ids.Count);
             }
 
-            await using (var done = dataSource.CreateCommand(
-                "update outbox set processed_at = now(), published_version = @version, last_error = null where id = any(@ids) and processed_at is null"))
-            {
-                done.Parameters.AddWithValue("version", (object?)result.Version ?? DBNull.Value);
-                done.Parameters.AddWithValue("ids", batch.Ids.ToArray());
-                await done.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-
+            await outbox.MarkPublishedAsync(batch.Ids, result.Version, CancellationToken.None).ConfigureAwait(false);
             published += batch.Ids.Count;
             if (logger.IsEnabled(LogLevel.Information))
             {
@@ -92,7 +85,7 @@ public sealed partial class OutboxDrainer(
     }
 
     /// <summary>Waits for another publish (a CLI run, the scheduled full publish) to finish rather than failing.</summary>
-    private async Task<PublishResult> PublishWhenFreeAsync(Batch batch, CancellationToken cancellationToken)
+    private async Task<PublishResult> PublishWhenFreeAsync(PendingChanges batch, CancellationToken cancellationToken)
     {
         var options = new PublishOptions(Full: batch.All, Trigger: "outbox", ForcePaths: batch.Paths, ForceKeys: batch.Keys);
         for (var attempt = 1; ; attempt++)
@@ -108,48 +101,9 @@ public sealed partial class OutboxDrainer(
         }
     }
 
-    private async Task<TimeSpan?> OldestPendingAgeAsync(CancellationToken cancellationToken)
-    {
-        // The database's clock for both ends, so the publisher's clock cannot skew the window.
-        await using var command = dataSource.CreateCommand("select extract(epoch from now() - min(created_at))::float8 from outbox where processed_at is null");
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is double seconds ? TimeSpan.FromSeconds(Math.Max(0, seconds)) : null;
-    }
-
-    private sealed record Batch(List<long> Ids, bool All, List<string> Paths, List<string> Keys);
-
-    private async Task<Batch> PendingAsync(CancellationToken cancellationToken)
-    {
-        var batch = new Batch([], false, [], []);
-        var all = false;
-        await using var command = dataSource.CreateCommand(
-            """
-            select id, entity_type = 'republish', coalesce((payload->>'all')::boolean, false),
-                   coalesce(array(select jsonb_array_elements_text(payload->'paths')), '{}'),
-                   coalesce(array(select jsonb_array_elements_text(payload->'keys')), '{}')
-            from outbox where processed_at is null order by id limit 100000
-            """);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            batch.Ids.Add(reader.GetInt64(0));
-            if (reader.GetBoolean(1))
-            {
-                all |= reader.GetBoolean(2);
-                batch.Paths.AddRange(reader.GetFieldValue<string[]>(3));
-                batch.Keys.AddRange(reader.GetFieldValue<string[]>(4));
-            }
-        }
-
-        return batch with { All = all };
-    }
-
-    private async Task RecordFailureAsync(List<long> ids, string error, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("update outbox set attempts = attempts + 1, last_error = @error where id = any(@ids) and processed_at is null");
-        command.Parameters.AddWithValue("error", error.Length <= 2000 ? error : error[..2000]);
-        command.Parameters.AddWithValue("ids", ids.ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken.IsCancellationRequested ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
-    }
+    // A failure is recorded even when the drain is being cancelled: the rows must show why they wait.
+    private Task RecordFailureAsync(IReadOnlyCollection<long> ids, string error, CancellationToken cancellationToken) =>
+        outbox.RecordFailureAsync(ids, error, cancellationToken.IsCancellationRequested ? CancellationToken.None : cancellationToken);
 
     [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Outbox: {Changes} change(s) published as version {Version}: {Rendered} rendered, {Uploaded} uploaded, {Invalidated} path(s) invalidated in {Milliseconds:0} ms ({Stages})")]
     private static partial void LogDrained(ILogger logger, int changes, long version, int rendered, int uploaded, int invalidated, double milliseconds, string stages);
