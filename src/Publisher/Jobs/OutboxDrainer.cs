@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 using Static.Publisher.Operations;
 using Static.Publisher.Publishing;
 using Static.Shared.Configuration;
@@ -15,11 +17,20 @@ public sealed record DrainResult(int Publishes, int ChangesPublished, int Change
 /// takes every change committed by then, publishes (incremental: the changed entities' dependents, plus the
 /// paths and keys of republish requests; everything for <c>all</c>), and marks those rows processed only
 /// once the publish and its invalidation succeeded. Loops until the outbox is empty. A crash anywhere
-/// leaves the rows pending, and the next drain publishes them: no acknowledged change is lost.
+/// leaves the rows pending, and the next drain publishes them: no acknowledged change is lost. Its waits
+/// (the debounce, another publish holding the lock) run on <see cref="TimeProvider"/>; the debounce age
+/// itself is measured on the database's clock.
 /// </summary>
 public sealed partial class OutboxDrainer(
-    OutboxStore outbox, SitePublisher publisher, PublishStateStore state, PublishConfig config, PublishHealth health, ILogger<OutboxDrainer> logger)
+    OutboxStore outbox, SitePublisher publisher, PublishStateStore state, PublishConfig config, PublishHealth health, TimeProvider time, ILogger<OutboxDrainer> logger)
 {
+    /// <summary>How often a drain tries to publish while another publish holds the lock (every <see cref="BusyRetryDelay"/>: two minutes).</summary>
+    internal const int BusyAttempts = 600;
+
+    internal static readonly TimeSpan BusyRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly ResiliencePipeline busyRetry = CreateBusyRetry(time);
+
     public async Task<DrainResult> DrainAsync(CancellationToken cancellationToken)
     {
         var publishes = 0;
@@ -32,11 +43,7 @@ public sealed partial class OutboxDrainer(
                 return new DrainResult(publishes, published, 0);
             }
 
-            var wait = config.Outbox.Debounce - oldestAge.Value;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-            }
+            await WaitForDebounceAsync(config.Outbox.Debounce, oldestAge.Value, time, cancellationToken).ConfigureAwait(false);
 
             var batch = await outbox.ReadPendingAsync(cancellationToken).ConfigureAwait(false);
             if (batch.Ids.Count == 0)
@@ -84,21 +91,39 @@ public sealed partial class OutboxDrainer(
         }
     }
 
-    /// <summary>Waits for another publish (a CLI run, the scheduled full publish) to finish rather than failing.</summary>
+    /// <summary>
+    /// Waits out the rest of the debounce window: until the oldest pending change, <paramref name="oldestAge"/>
+    /// old now, is <paramref name="debounce"/> old. Returns at once when it already is.
+    /// </summary>
+    internal static Task WaitForDebounceAsync(TimeSpan debounce, TimeSpan oldestAge, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var wait = debounce - oldestAge;
+        return wait > TimeSpan.Zero ? Task.Delay(wait, time, cancellationToken) : Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Retries only <see cref="PublishBusyException"/> (another publish — a CLI run, the scheduled full publish —
+    /// holds the lock): up to <see cref="BusyAttempts"/> attempts, <see cref="BusyRetryDelay"/> apart, then the
+    /// last one's exception. Anything else, and cancellation, passes straight through.
+    /// </summary>
+    internal static ResiliencePipeline CreateBusyRetry(TimeProvider time) =>
+        new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<PublishBusyException>(),
+                MaxRetryAttempts = BusyAttempts - 1,
+                Delay = BusyRetryDelay,
+                BackoffType = DelayBackoffType.Constant,
+                UseJitter = false,
+            })
+            .Build();
+
+    /// <summary>Waits for another publish to finish rather than failing.</summary>
     private async Task<PublishResult> PublishWhenFreeAsync(PendingChanges batch, CancellationToken cancellationToken)
     {
         var options = new PublishOptions(Full: batch.All, Trigger: "outbox", ForcePaths: batch.Paths, ForceKeys: batch.Keys);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await publisher.PublishAsync(options, null, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PublishBusyException) when (attempt < 600)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
-            }
-        }
+        return await busyRetry.ExecuteAsync(
+            async ct => await publisher.PublishAsync(options, null, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
     // A failure is recorded even when the drain is being cancelled: the rows must show why they wait.
