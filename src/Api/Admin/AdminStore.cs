@@ -337,22 +337,8 @@ public sealed class AdminStore(PrimaryDatabase primary)
         }
     }
 
-    private static async Task<long> OutboxAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string type, long? entityId, string change, string? payload, CancellationToken cancellationToken)
-    {
-        await using var insert = new NpgsqlCommand(
-            """
-            with row as (insert into outbox (entity_type, entity_id, change, payload) values (@type, @entity, @change, @payload::jsonb) returning id)
-            select id, pg_notify(@channel, id::text) from row
-            """, connection, transaction);
-        insert.Parameters.AddWithValue("type", type);
-        insert.Parameters.Add(new NpgsqlParameter("entity", NpgsqlDbType.Bigint) { Value = (object?)entityId ?? DBNull.Value });
-        insert.Parameters.AddWithValue("change", change);
-        insert.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Text) { Value = (object?)payload ?? DBNull.Value });
-        insert.Parameters.AddWithValue("channel", Shared.Catalog.Outbox.Channel);
-        await using var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return reader.GetInt64(0);
-    }
+    private static Task<long> OutboxAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string type, long? entityId, string change, string? payload, CancellationToken cancellationToken) =>
+        Shared.Outbox.OutboxStore.EnqueueAsync(connection, transaction, type, entityId, change, payload, cancellationToken);
 
     private static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, long id, CancellationToken cancellationToken)
     {

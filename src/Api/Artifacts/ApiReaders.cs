@@ -10,11 +10,11 @@ namespace Static.Api.Artifacts;
 /// <summary>The live manifest root, as recorded in the publishes table (the same bytes the publisher uploaded).</summary>
 public sealed class LiveManifestReader(NpgsqlDataSource dataSource)
 {
+    private readonly Shared.Publishes.PublishesStore publishes = new(dataSource);
+
     public async Task<byte[]?> LiveRootAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "select manifest::text from publishes where state = 'succeeded' and manifest is not null order by version desc limit 1");
-        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string json)
+        if (await publishes.FindLiveManifestAsync(cancellationToken).ConfigureAwait(false) is not { Json: var json })
         {
             return null;
         }

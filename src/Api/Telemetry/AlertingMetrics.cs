@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using Npgsql;
 using Static.Api.Admin;
+using Static.Shared.Outbox;
+using Static.Shared.Publishes;
 
 namespace Static.Api.Telemetry;
 
@@ -22,7 +24,8 @@ public sealed partial class AlertingMetrics : BackgroundService
     public const string MeterName = "Static.Alerting";
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    private readonly PrimaryDatabase primary;
+    private readonly OutboxStore outbox;
+    private readonly PublishesStore publishes;
     private readonly TimeProvider time;
     private readonly ILogger<AlertingMetrics> logger;
     private readonly Meter meter;
@@ -31,7 +34,9 @@ public sealed partial class AlertingMetrics : BackgroundService
     public AlertingMetrics(PrimaryDatabase primary, IMeterFactory meters, TimeProvider time, ILogger<AlertingMetrics> logger)
     {
         ArgumentNullException.ThrowIfNull(meters);
-        this.primary = primary;
+        ArgumentNullException.ThrowIfNull(primary);
+        outbox = new OutboxStore(primary.DataSource);
+        publishes = new PublishesStore(primary.DataSource);
         this.time = time;
         this.logger = logger;
         meter = meters.Create(MeterName);
@@ -50,21 +55,10 @@ public sealed partial class AlertingMetrics : BackgroundService
     public async Task<AlertingSnapshot> RefreshAsync(CancellationToken cancellationToken)
     {
         var started = time.GetUtcNow();
-        await using var command = primary.DataSource.CreateCommand(
-            """
-            select coalesce(extract(epoch from now() - (select min(created_at) from outbox where processed_at is null)), 0)::float8,
-                   (select count(*) from outbox where processed_at is null),
-                   coalesce(extract(epoch from now() - (select max(finished_at) from publishes where state = 'succeeded')), 'NaN')::float8,
-                   coalesce((select max(version) from publishes where state = 'succeeded'), 0),
-                   (select count(*) from pending_invalidations),
-                   (select count(*) from pending_invalidations where attempts > 0),
-                   (select count(*) from publishes where state = 'failed'),
-                   (select count(*) from publishes where state = 'running' and started_at < now() - interval '1 hour')
-            """);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        var read = new AlertingSnapshot(reader.GetDouble(0), reader.GetInt64(1), reader.GetDouble(2), reader.GetInt64(3),
-            reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), started);
+        var backlog = await outbox.ReadBacklogAsync(cancellationToken).ConfigureAwait(false);
+        var health = await publishes.ReadHealthAsync(cancellationToken).ConfigureAwait(false);
+        var read = new AlertingSnapshot(backlog.OldestAgeSeconds, backlog.Pending, health.LiveVersionAgeSeconds, health.LiveVersion,
+            health.InvalidationsPending, health.InvalidationsFailing, health.Failed, health.Stuck, started);
 
         // Two refreshes may overlap (the background loop and a caller): the one that started last wins.
         var seen = Volatile.Read(ref snapshot);

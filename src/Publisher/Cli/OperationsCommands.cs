@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection;
 using Static.Publisher.Operations;
 using Static.Shared.Catalog;
+using Static.Shared.Publishes;
 
 namespace Static.Publisher.Cli;
 

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging;
-using Npgsql;
+using Polly;
+using Polly.Retry;
 using Static.Publisher.Operations;
 using Static.Publisher.Publishing;
 using Static.Shared.Configuration;
+using Static.Shared.Outbox;
 
 namespace Static.Publisher.Jobs;
 
@@ -15,30 +17,35 @@ public sealed record DrainResult(int Publishes, int ChangesPublished, int Change
 /// takes every change committed by then, publishes (incremental: the changed entities' dependents, plus the
 /// paths and keys of republish requests; everything for <c>all</c>), and marks those rows processed only
 /// once the publish and its invalidation succeeded. Loops until the outbox is empty. A crash anywhere
-/// leaves the rows pending, and the next drain publishes them: no acknowledged change is lost.
+/// leaves the rows pending, and the next drain publishes them: no acknowledged change is lost. Its waits
+/// (the debounce, another publish holding the lock) run on <see cref="TimeProvider"/>; the debounce age
+/// itself is measured on the database's clock.
 /// </summary>
 public sealed partial class OutboxDrainer(
-    NpgsqlDataSource dataSource, SitePublisher publisher, PublishStateStore state, PublishConfig config, PublishHealth health, ILogger<OutboxDrainer> logger)
+    OutboxStore outbox, SitePublisher publisher, PublishStateStore state, PublishConfig config, PublishHealth health, TimeProvider time, ILogger<OutboxDrainer> logger)
 {
+    /// <summary>How often a drain tries to publish while another publish holds the lock (every <see cref="BusyRetryDelay"/>: two minutes).</summary>
+    internal const int BusyAttempts = 600;
+
+    internal static readonly TimeSpan BusyRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly ResiliencePipeline busyRetry = CreateBusyRetry(time);
+
     public async Task<DrainResult> DrainAsync(CancellationToken cancellationToken)
     {
         var publishes = 0;
         var published = 0;
         while (true)
         {
-            var oldestAge = await OldestPendingAgeAsync(cancellationToken).ConfigureAwait(false);
+            var oldestAge = await outbox.OldestPendingAgeAsync(cancellationToken).ConfigureAwait(false);
             if (oldestAge is null)
             {
                 return new DrainResult(publishes, published, 0);
             }
 
-            var wait = config.Outbox.Debounce - oldestAge.Value;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-            }
+            await WaitForDebounceAsync(config.Outbox.Debounce, oldestAge.Value, time, cancellationToken).ConfigureAwait(false);
 
-            var batch = await PendingAsync(cancellationToken).ConfigureAwait(false);
+            var batch = await outbox.ReadPendingAsync(cancellationToken).ConfigureAwait(false);
             if (batch.Ids.Count == 0)
             {
                 continue;
@@ -74,14 +81,7 @@ public sealed partial class OutboxDrainer(
                 return new DrainResult(publishes, published, batch.Ids.Count);
             }
 
-            await using (var done = dataSource.CreateCommand(
-                "update outbox set processed_at = now(), published_version = @version, last_error = null where id = any(@ids) and processed_at is null"))
-            {
-                done.Parameters.AddWithValue("version", (object?)result.Version ?? DBNull.Value);
-                done.Parameters.AddWithValue("ids", batch.Ids.ToArray());
-                await done.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-
+            await outbox.MarkPublishedAsync(batch.Ids, result.Version, CancellationToken.None).ConfigureAwait(false);
             published += batch.Ids.Count;
             if (logger.IsEnabled(LogLevel.Information))
             {
@@ -91,65 +91,44 @@ public sealed partial class OutboxDrainer(
         }
     }
 
-    /// <summary>Waits for another publish (a CLI run, the scheduled full publish) to finish rather than failing.</summary>
-    private async Task<PublishResult> PublishWhenFreeAsync(Batch batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits out the rest of the debounce window: until the oldest pending change, <paramref name="oldestAge"/>
+    /// old now, is <paramref name="debounce"/> old. Returns at once when it already is.
+    /// </summary>
+    internal static Task WaitForDebounceAsync(TimeSpan debounce, TimeSpan oldestAge, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var wait = debounce - oldestAge;
+        return wait > TimeSpan.Zero ? Task.Delay(wait, time, cancellationToken) : Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Retries only <see cref="PublishBusyException"/> (another publish — a CLI run, the scheduled full publish —
+    /// holds the lock): up to <see cref="BusyAttempts"/> attempts, <see cref="BusyRetryDelay"/> apart, then the
+    /// last one's exception. Anything else, and cancellation, passes straight through.
+    /// </summary>
+    internal static ResiliencePipeline CreateBusyRetry(TimeProvider time) =>
+        new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<PublishBusyException>(),
+                MaxRetryAttempts = BusyAttempts - 1,
+                Delay = BusyRetryDelay,
+                BackoffType = DelayBackoffType.Constant,
+                UseJitter = false,
+            })
+            .Build();
+
+    /// <summary>Waits for another publish to finish rather than failing.</summary>
+    private async Task<PublishResult> PublishWhenFreeAsync(PendingChanges batch, CancellationToken cancellationToken)
     {
         var options = new PublishOptions(Full: batch.All, Trigger: "outbox", ForcePaths: batch.Paths, ForceKeys: batch.Keys);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await publisher.PublishAsync(options, null, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PublishBusyException) when (attempt < 600)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
-            }
-        }
+        return await busyRetry.ExecuteAsync(
+            async ct => await publisher.PublishAsync(options, null, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<TimeSpan?> OldestPendingAgeAsync(CancellationToken cancellationToken)
-    {
-        // The database's clock for both ends, so the publisher's clock cannot skew the window.
-        await using var command = dataSource.CreateCommand("select extract(epoch from now() - min(created_at))::float8 from outbox where processed_at is null");
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is double seconds ? TimeSpan.FromSeconds(Math.Max(0, seconds)) : null;
-    }
-
-    private sealed record Batch(List<long> Ids, bool All, List<string> Paths, List<string> Keys);
-
-    private async Task<Batch> PendingAsync(CancellationToken cancellationToken)
-    {
-        var batch = new Batch([], false, [], []);
-        var all = false;
-        await using var command = dataSource.CreateCommand(
-            """
-            select id, entity_type = 'republish', coalesce((payload->>'all')::boolean, false),
-                   coalesce(array(select jsonb_array_elements_text(payload->'paths')), '{}'),
-                   coalesce(array(select jsonb_array_elements_text(payload->'keys')), '{}')
-            from outbox where processed_at is null order by id limit 100000
-            """);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            batch.Ids.Add(reader.GetInt64(0));
-            if (reader.GetBoolean(1))
-            {
-                all |= reader.GetBoolean(2);
-                batch.Paths.AddRange(reader.GetFieldValue<string[]>(3));
-                batch.Keys.AddRange(reader.GetFieldValue<string[]>(4));
-            }
-        }
-
-        return batch with { All = all };
-    }
-
-    private async Task RecordFailureAsync(List<long> ids, string error, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("update outbox set attempts = attempts + 1, last_error = @error where id = any(@ids) and processed_at is null");
-        command.Parameters.AddWithValue("error", error.Length <= 2000 ? error : error[..2000]);
-        command.Parameters.AddWithValue("ids", ids.ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken.IsCancellationRequested ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
-    }
+    // A failure is recorded even when the drain is being cancelled: the rows must show why they wait.
+    private Task RecordFailureAsync(IReadOnlyCollection<long> ids, string error, CancellationToken cancellationToken) =>
+        outbox.RecordFailureAsync(ids, error, cancellationToken.IsCancellationRequested ? CancellationToken.None : cancellationToken);
 
     [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Outbox: {Changes} change(s) published as version {Version}: {Rendered} rendered, {Uploaded} uploaded, {Invalidated} path(s) invalidated in {Milliseconds:0} ms ({Stages})")]
     private static partial void LogDrained(ILogger logger, int changes, long version, int rendered, int uploaded, int invalidated, double milliseconds, string stages);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Quartz;
 using Static.Shared.Configuration;
+using Static.Shared.Outbox;
 
 namespace Static.Publisher.Jobs;
 
@@ -28,7 +29,7 @@ public sealed class OutboxDrainJob(OutboxDrainer drainer) : IJob
 /// window ends); the drain itself loops until the outbox is empty.
 /// </summary>
 public sealed partial class OutboxListener(
-    NpgsqlDataSource dataSource, [FromKeyedServices(PublisherScheduling.SchedulerName)] ISchedulerFactory schedulers, PublishConfig config, TimeProvider time, ILogger<OutboxListener> logger)
+    NpgsqlDataSource dataSource, OutboxStore outbox, [FromKeyedServices(PublisherScheduling.SchedulerName)] ISchedulerFactory schedulers, PublishConfig config, TimeProvider time, ILogger<OutboxListener> logger)
     : BackgroundService
 {
     private DateTimeOffset lastTrigger = DateTimeOffset.MinValue;
@@ -40,10 +41,7 @@ public sealed partial class OutboxListener(
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
-                await using (var listen = new NpgsqlCommand($"listen {Shared.Catalog.Outbox.Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
-                }
+                await OutboxStore.ListenAsync(connection, stoppingToken).ConfigureAwait(false);
 
                 await PollAsync(stoppingToken).ConfigureAwait(false);   // changes made while nobody listened
                 DateTimeOffset? owed = null;   // a notification that came within the window of the last trigger
@@ -70,15 +68,14 @@ public sealed partial class OutboxListener(
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 LogListenFailed(logger, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(false);
             }
         }
     }
 
     private async Task PollAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select exists (select 1 from outbox where processed_at is null)");
-        if ((bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+        if (await outbox.AnyPendingAsync(cancellationToken).ConfigureAwait(false))
         {
             await TriggerAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Static.Publisher.Publishing;
 using Static.Publisher.Stores;
 using Static.Shared.Configuration;
 using Static.Shared.Manifests;
+using Static.Shared.Publishes;
 
 namespace Static.Publisher.Operations;
 
@@ -33,7 +33,7 @@ public sealed record GcResult(
 /// </summary>
 public sealed partial class GarbageCollector(
     PublishConfig config,
-    NpgsqlDataSource dataSource,
+    PublishesStore publishes,
     PublishStateStore state,
     IObjectStore store,
     TimeProvider time,
@@ -90,19 +90,11 @@ public sealed partial class GarbageCollector(
 
     private async Task<SortedDictionary<long, ManifestRoot>> KeptRootsAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            """
-            select version, manifest::text from publishes
-            where manifest is not null and state = 'succeeded'
-              and (version in (select version from publishes where manifest is not null and state = 'succeeded' order by version desc limit @keep)
-                   or version = (select pinned_version from publisher_state where id = 1))
-            """);
-        command.Parameters.AddWithValue("keep", config.Retention.KeepVersions);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var kept = await publishes.KeptManifestsAsync(config.Retention.KeepVersions, cancellationToken).ConfigureAwait(false);
         var roots = new SortedDictionary<long, ManifestRoot>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var (version, json) in kept)
         {
-            roots[reader.GetInt64(0)] = ManifestSharding.DeserializeRoot(Encoding.UTF8.GetBytes(reader.GetString(1)));
+            roots[version] = ManifestSharding.DeserializeRoot(Encoding.UTF8.GetBytes(json));
         }
 
         return roots;

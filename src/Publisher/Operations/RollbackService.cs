@@ -8,6 +8,7 @@ using Static.Publisher.Stores;
 using Static.Shared.Artifacts;
 using Static.Shared.Configuration;
 using Static.Shared.Manifests;
+using Static.Shared.Publishes;
 
 namespace Static.Publisher.Operations;
 
@@ -25,6 +26,7 @@ public sealed record RollbackResult(long RestoredVersion, long Run, int Restored
 public sealed partial class RollbackService(
     PublishConfig config,
     NpgsqlDataSource dataSource,
+    PublishesStore publishes,
     PublishStateStore state,
     IObjectStore store,
     Edge.PendingInvalidations pending,
@@ -96,25 +98,19 @@ public sealed partial class RollbackService(
 
     private async Task<ManifestRoot> LoadRootAsync(long target, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select state, manifest::text from publishes where version = @version");
-        command.Parameters.AddWithValue("version", target);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var run = await publishes.FindRunManifestAsync(target, cancellationToken).ConfigureAwait(false)
+            ?? throw new RollbackException($"There is no version {target}. 'publisher versions' lists them.");
+        if (run.State != "succeeded")
         {
-            throw new RollbackException($"There is no version {target}. 'publisher versions' lists them.");
+            throw new RollbackException($"Version {target} {run.State}; only a succeeded version can be restored.");
         }
 
-        if (reader.GetString(0) != "succeeded")
-        {
-            throw new RollbackException($"Version {target} {reader.GetString(0)}; only a succeeded version can be restored.");
-        }
-
-        if (reader.IsDBNull(1))
+        if (run.Json is not { } json)
         {
             throw new RollbackException($"Version {target} changed nothing and has no manifest of its own; roll back to the version that was live then ('publisher versions' marks versions with a manifest).");
         }
 
-        return ManifestSharding.DeserializeRoot(Encoding.UTF8.GetBytes(reader.GetString(1)));
+        return ManifestSharding.DeserializeRoot(Encoding.UTF8.GetBytes(json));
     }
 
     private async Task<Dictionary<string, (string Sha, string Shard)>> ReadEntriesAsync(ManifestRoot root, long target, CancellationToken cancellationToken)
@@ -137,25 +133,9 @@ public sealed partial class RollbackService(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        long run;
-        await using (var insert = new NpgsqlCommand(
-            """
-            insert into publishes (state, trigger, started_at, finished_at, artifacts_total, artifacts_uploaded, artifacts_unchanged,
-                                   objects_deleted, bytes_uploaded, manifest, manifest_sha256, restored_version, full_render)
-            values ('succeeded', 'rollback', now(), now(), @total, @restored, @unchanged, @deleted, @bytes, @manifest::jsonb, @sha, @target, false)
-            returning version
-            """, connection, transaction))
-        {
-            insert.Parameters.AddWithValue("total", total);
-            insert.Parameters.AddWithValue("restored", restored);
-            insert.Parameters.AddWithValue("unchanged", total - restored);
-            insert.Parameters.AddWithValue("deleted", removed.Count);
-            insert.Parameters.AddWithValue("bytes", rows.Sum(r => (long)r.Size));
-            insert.Parameters.AddWithValue("manifest", Encoding.UTF8.GetString(rootBytes));
-            insert.Parameters.AddWithValue("sha", ContentHash.Sha256(rootBytes));
-            insert.Parameters.AddWithValue("target", target);
-            run = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        }
+        var run = await PublishesStore.RecordRollbackAsync(connection, transaction, new RollbackRun(
+            target, total, restored, removed.Count, rows.Sum(r => (long)r.Size), Encoding.UTF8.GetString(rootBytes), ContentHash.Sha256(rootBytes)),
+            cancellationToken).ConfigureAwait(false);
 
         // The edge holds the objects of the live rows: choose cache tags from them before they are replaced.
         var invalidation = await Edge.PendingInvalidations.PlanAsync(connection, transaction, invalidations, config.Cdn.CloudFront, cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using Npgsql;
 using Static.Shared.Configuration;
 using NpgsqlTypes;
 using Static.Shared.Manifests;
+using Static.Shared.Publishes;
 
 namespace Static.Publisher.Publishing;
 
@@ -26,9 +27,14 @@ public sealed class PublishBusyException(string message) : Exception(message);
 /// <summary>An artifact written by this run, as it goes into the <c>artifacts</c> table.</summary>
 public sealed record ArtifactRow(string Path, string Sha256, string HeadersHash, int Size, string Shard, string[] DependencyKeys);
 
-/// <summary>The publishes table, the live manifest rows, the dependency index and the publisher's lock.</summary>
+/// <summary>
+/// The publisher's state: its runs (through <see cref="PublishesStore"/>), the live manifest rows, the
+/// dependency index and the publisher's lock.
+/// </summary>
 public sealed class PublishStateStore(NpgsqlDataSource dataSource)
 {
+    private readonly PublishesStore publishes = new(dataSource);
+
     /// <summary>Held by publish, rollback, resume and gc: never two at once on one database.</summary>
     public const long PublisherLockKey = 0x5374_6174_6963_0002;
 
@@ -45,12 +51,7 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
                 return new HeldLock(connection);
             }
 
-            await using var who = new NpgsqlCommand(
-                """
-                select coalesce((select 'version ' || version || ' (' || trigger || ') started ' || to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ')
-                                 from publishes where state = 'running' order by version desc limit 1), 'another process')
-                """, connection);
-            var holder = await who.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            var holder = await PublishesStore.DescribeRunningAsync(connection, cancellationToken).ConfigureAwait(false);
             throw new PublishBusyException($"Another publish holds the publisher lock ({holder}); this run changed nothing. Try again when it finishes.");
         }
         catch
@@ -60,15 +61,8 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
         }
     }
 
-    public async Task<long> StartAsync(string trigger, bool full, string settingsHash, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            "insert into publishes (state, trigger, full_render, settings_hash) values ('running', @trigger, @full, @settings) returning version");
-        command.Parameters.AddWithValue("trigger", trigger);
-        command.Parameters.AddWithValue("full", full);
-        command.Parameters.AddWithValue("settings", settingsHash);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-    }
+    public Task<long> StartAsync(string trigger, bool full, string settingsHash, CancellationToken cancellationToken) =>
+        publishes.StartRunAsync(trigger, full, settingsHash, cancellationToken);
 
     public async Task<LiveState> LoadLiveAsync(CancellationToken cancellationToken)
     {
@@ -94,21 +88,11 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
             }
         }
 
-        string? settingsHash;
-        await using (var command = dataSource.CreateCommand("select settings_hash from publishes where state = 'succeeded' order by version desc limit 1"))
+        var settingsHash = await publishes.LastSettingsHashAsync(cancellationToken).ConfigureAwait(false);
+        if (await publishes.FindLiveManifestAsync(cancellationToken).ConfigureAwait(false) is { } live)
         {
-            settingsHash = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-        }
-
-        await using (var command = dataSource.CreateCommand(
-            "select version, manifest::text, manifest_sha256 from publishes where state = 'succeeded' and manifest is not null order by version desc limit 1"))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var root = ManifestSharding.DeserializeRoot(System.Text.Encoding.UTF8.GetBytes(reader.GetString(1)));
-                return new LiveState(artifacts, entities, reader.GetInt64(0), root, reader.IsDBNull(2) ? null : reader.GetString(2), settingsHash);
-            }
+            var root = ManifestSharding.DeserializeRoot(System.Text.Encoding.UTF8.GetBytes(live.Json));
+            return new LiveState(artifacts, entities, live.Version, root, live.Sha256, settingsHash);
         }
 
         return new LiveState(artifacts, entities, null, null, null, settingsHash);
@@ -187,26 +171,9 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
                 """, cancellationToken).ConfigureAwait(false);
         }
 
-        await using (var update = new NpgsqlCommand(
-            """
-            update publishes set state = 'succeeded', finished_at = now(), artifacts_total = @total, artifacts_uploaded = @uploaded,
-                artifacts_unchanged = @unchanged, objects_deleted = @deleted, bytes_uploaded = @bytes, paths_invalidated = @invalidated,
-                manifest = @manifest::jsonb, manifest_sha256 = @manifestSha
-            where version = @version
-            """, connection, transaction))
-        {
-            update.Parameters.AddWithValue("total", commit.ArtifactsTotal);
-            update.Parameters.AddWithValue("uploaded", commit.Uploaded);
-            update.Parameters.AddWithValue("unchanged", commit.Unchanged);
-            update.Parameters.AddWithValue("deleted", commit.Deleted);
-            update.Parameters.AddWithValue("bytes", commit.BytesUploaded);
-            update.Parameters.AddWithValue("invalidated", commit.Invalidated);
-            update.Parameters.AddWithValue("manifest", (object?)commit.ManifestJson ?? DBNull.Value);
-            update.Parameters.AddWithValue("manifestSha", (object?)commit.ManifestSha256 ?? DBNull.Value);
-            update.Parameters.AddWithValue("version", commit.Version);
-            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        await PublishesStore.RecordSucceededAsync(connection, transaction, new PublishTotals(
+            commit.Version, commit.ArtifactsTotal, commit.Uploaded, commit.Unchanged, commit.Deleted, commit.BytesUploaded,
+            commit.Invalidated, commit.ManifestJson, commit.ManifestSha256), cancellationToken).ConfigureAwait(false);
         await Edge.PendingInvalidations.AddAsync(connection, transaction, commit.Version, commit.Invalidation, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -279,13 +246,7 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Marks a run that has not been committed as failed (a committed run is never touched).</summary>
-    public async Task FailAsync(long version, string error)
-    {
-        await using var command = dataSource.CreateCommand("update publishes set state = 'failed', finished_at = now(), error = @error where version = @version and state = 'running'");
-        command.Parameters.AddWithValue("error", error.Length > 4000 ? error[..4000] : error);
-        command.Parameters.AddWithValue("version", version);
-        await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-    }
+    public Task FailAsync(long version, string error) => publishes.FailRunAsync(version, error);
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Static.Shared.Publishes;
 using Static.Templates;
 
 namespace Static.Publisher.Publishing;
@@ -10,6 +11,7 @@ public static class PublishingServiceCollectionExtensions
     public static IServiceCollection AddPublishing(this IServiceCollection services, RendererSource renderer)
     {
         services.TryAddSingleton(renderer);
+        services.AddPublishRecords();
         services.TryAddSingleton<PublishStateStore>();
         services.TryAddSingleton<SitePublisher>();
         services.TryAddSingleton<Operations.PinState>();

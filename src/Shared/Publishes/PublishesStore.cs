@@ -1,0 +1,279 @@
+using Npgsql;
+
+namespace Static.Shared.Publishes;
+
+/// <summary>One publish run as the admin API reports it, with the invalidation batches it still owes the CDN.</summary>
+public sealed record PublishRun(
+    long Version, string State, string Trigger, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, bool FullRender,
+    int? ArtifactsTotal, int? ArtifactsUploaded, int? ArtifactsUnchanged, int? ObjectsDeleted, long? BytesUploaded,
+    int? PathsInvalidated, int InvalidationBatchesPending, string? Error);
+
+/// <summary>One row of <c>publisher versions</c>: a run, and whether it is the live one and the pinned one.</summary>
+public sealed record VersionRow(
+    long Version,
+    string State,
+    string Trigger,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? FinishedAt,
+    int? Artifacts,
+    int? Uploaded,
+    int? Unchanged,
+    int? Deleted,
+    long? BytesUploaded,
+    bool HasManifest,
+    long? RestoredVersion,
+    bool Live,
+    bool Pinned,
+    string? Error);
+
+/// <summary>The live manifest root as recorded: the newest succeeded run that has a manifest of its own.</summary>
+public sealed record LiveManifest(long Version, string Json, string? Sha256);
+
+/// <summary>A run's state and its manifest root (null when the run changed nothing and recorded none).</summary>
+public sealed record RunManifest(string State, string? Json);
+
+/// <summary>What a successful publish records on its run's row.</summary>
+public sealed record PublishTotals(
+    long Version, int ArtifactsTotal, int Uploaded, int Unchanged, int Deleted, long BytesUploaded, int Invalidated,
+    string? ManifestJson, string? ManifestSha256);
+
+/// <summary>What a rollback records as its own (succeeded) run.</summary>
+public sealed record RollbackRun(
+    long RestoredVersion, int ArtifactsTotal, int Restored, int Deleted, long BytesUploaded, string ManifestJson, string ManifestSha256);
+
+/// <summary>
+/// Publish health for the alerting gauges: the live version's age (NaN when none) and number, the invalidation
+/// batches owed to the CDN and those refused at least once, failed runs, and runs "running" for over an hour.
+/// </summary>
+public sealed record PublishesHealth(
+    double LiveVersionAgeSeconds, long LiveVersion, long InvalidationsPending, long InvalidationsFailing, long Failed, long Stuck);
+
+/// <summary>
+/// The <c>publishes</c> table: one row per publish or rollback run (its version), with the root manifest a
+/// succeeded run made live. All publishes SQL lives here; methods that take a connection and transaction
+/// join the caller's transaction (a publish records its row with its artifact rows, atomically).
+/// </summary>
+public sealed class PublishesStore(NpgsqlDataSource dataSource)
+{
+    private const int ErrorLimit = 4000;
+
+    /// <summary>The columns <see cref="ReadRun"/> reads, for a query over <c>publishes p</c>.</summary>
+    internal const string RunColumns =
+        """
+        p.version, p.state, p.trigger, p.started_at, p.finished_at, p.full_render, p.artifacts_total, p.artifacts_uploaded,
+        p.artifacts_unchanged, p.objects_deleted, p.bytes_uploaded, p.paths_invalidated,
+        (select count(*)::int from pending_invalidations i where i.version = p.version), p.error
+        """;
+
+    /// <summary>Starts a run: inserts its <c>running</c> row and returns its version.</summary>
+    public async Task<long> StartRunAsync(string trigger, bool full, string settingsHash, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "insert into publishes (state, trigger, full_render, settings_hash) values ('running', @trigger, @full, @settings) returning version");
+        command.Parameters.AddWithValue("trigger", trigger);
+        command.Parameters.AddWithValue("full", full);
+        command.Parameters.AddWithValue("settings", settingsHash);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>
+    /// Records a successful run on its row, inside the caller's transaction (with the artifact rows it wrote).
+    /// </summary>
+    public static async Task RecordSucceededAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PublishTotals totals, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        await using var update = new NpgsqlCommand(
+            """
+            update publishes set state = 'succeeded', finished_at = now(), artifacts_total = @total, artifacts_uploaded = @uploaded,
+                artifacts_unchanged = @unchanged, objects_deleted = @deleted, bytes_uploaded = @bytes, paths_invalidated = @invalidated,
+                manifest = @manifest::jsonb, manifest_sha256 = @manifestSha
+            where version = @version
+            """, connection, transaction);
+        update.Parameters.AddWithValue("total", totals.ArtifactsTotal);
+        update.Parameters.AddWithValue("uploaded", totals.Uploaded);
+        update.Parameters.AddWithValue("unchanged", totals.Unchanged);
+        update.Parameters.AddWithValue("deleted", totals.Deleted);
+        update.Parameters.AddWithValue("bytes", totals.BytesUploaded);
+        update.Parameters.AddWithValue("invalidated", totals.Invalidated);
+        update.Parameters.AddWithValue("manifest", (object?)totals.ManifestJson ?? DBNull.Value);
+        update.Parameters.AddWithValue("manifestSha", (object?)totals.ManifestSha256 ?? DBNull.Value);
+        update.Parameters.AddWithValue("version", totals.Version);
+        await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Marks a run that has not been committed as failed (a committed run is never touched); the error is cut
+    /// to 4,000 characters. Not cancellable: it records why a run stopped, including a cancelled one.
+    /// </summary>
+    public async Task FailRunAsync(long version, string error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        await using var command = dataSource.CreateCommand(
+            "update publishes set state = 'failed', finished_at = now(), error = @error where version = @version and state = 'running'");
+        command.Parameters.AddWithValue("error", error.Length > ErrorLimit ? error[..ErrorLimit] : error);
+        command.Parameters.AddWithValue("version", version);
+        await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records a rollback as a succeeded run of its own (trigger <c>rollback</c>) that makes the restored
+    /// version's root live, inside the caller's transaction. Returns the new run's version.
+    /// </summary>
+    public static async Task<long> RecordRollbackAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RollbackRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        await using var insert = new NpgsqlCommand(
+            """
+            insert into publishes (state, trigger, started_at, finished_at, artifacts_total, artifacts_uploaded, artifacts_unchanged,
+                                   objects_deleted, bytes_uploaded, manifest, manifest_sha256, restored_version, full_render)
+            values ('succeeded', 'rollback', now(), now(), @total, @restored, @unchanged, @deleted, @bytes, @manifest::jsonb, @sha, @target, false)
+            returning version
+            """, connection, transaction);
+        insert.Parameters.AddWithValue("total", run.ArtifactsTotal);
+        insert.Parameters.AddWithValue("restored", run.Restored);
+        insert.Parameters.AddWithValue("unchanged", run.ArtifactsTotal - run.Restored);
+        insert.Parameters.AddWithValue("deleted", run.Deleted);
+        insert.Parameters.AddWithValue("bytes", run.BytesUploaded);
+        insert.Parameters.AddWithValue("manifest", run.ManifestJson);
+        insert.Parameters.AddWithValue("sha", run.ManifestSha256);
+        insert.Parameters.AddWithValue("target", run.RestoredVersion);
+        return (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>
+    /// Names the newest run still <c>running</c> ("version N (trigger) started …"), or "another process",
+    /// for the message of a publish that finds the lock taken. Runs on the caller's connection.
+    /// </summary>
+    public static async Task<string> DescribeRunningAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var who = new NpgsqlCommand(
+            """
+            select coalesce((select 'version ' || version || ' (' || trigger || ') started ' || to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ')
+                             from publishes where state = 'running' order by version desc limit 1), 'another process')
+            """, connection);
+        return (string)(await who.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The settings hash of the newest succeeded run (null before the first).</summary>
+    public async Task<string?> LastSettingsHashAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select settings_hash from publishes where state = 'succeeded' order by version desc limit 1");
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    /// <summary>The live manifest root: the newest succeeded run with a manifest; null before the first publish.</summary>
+    public async Task<LiveManifest?> FindLiveManifestAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select version, manifest::text, manifest_sha256 from publishes where state = 'succeeded' and manifest is not null order by version desc limit 1");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new LiveManifest(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2))
+            : null;
+    }
+
+    /// <summary>Run <paramref name="version"/>'s state and manifest root; null when there is no such run.</summary>
+    public async Task<RunManifest?> FindRunManifestAsync(long version, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select state, manifest::text from publishes where version = @version");
+        command.Parameters.AddWithValue("version", version);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new RunManifest(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+            : null;
+    }
+
+    /// <summary>
+    /// The manifest roots garbage collection keeps, by version: the newest <paramref name="keep"/> succeeded
+    /// runs with a manifest, and the version a rollback pinned.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, string>> KeptManifestsAsync(int keep, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            select version, manifest::text from publishes
+            where manifest is not null and state = 'succeeded'
+              and (version in (select version from publishes where manifest is not null and state = 'succeeded' order by version desc limit @keep)
+                   or version = (select pinned_version from publisher_state where id = 1))
+            """);
+        command.Parameters.AddWithValue("keep", keep);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var roots = new SortedDictionary<long, string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            roots[reader.GetInt64(0)] = reader.GetString(1);
+        }
+
+        return roots;
+    }
+
+    /// <summary>The newest <paramref name="limit"/> runs, newest first, marking the live one and the pinned one.</summary>
+    public async Task<IReadOnlyList<VersionRow>> ListVersionsAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            with live as (select max(version) as version from publishes where state = 'succeeded' and manifest is not null)
+            select p.version, p.state, p.trigger, p.started_at, p.finished_at, p.artifacts_total, p.artifacts_uploaded,
+                   p.artifacts_unchanged, p.objects_deleted, p.bytes_uploaded, p.manifest is not null, p.restored_version,
+                   p.version = (select version from live), p.version = (select pinned_version from publisher_state), p.error
+            from publishes p order by p.version desc limit @limit
+            """);
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<VersionRow>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new VersionRow(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+                reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+                NullableInt(reader, 5), NullableInt(reader, 6), NullableInt(reader, 7), NullableInt(reader, 8),
+                reader.IsDBNull(9) ? null : reader.GetInt64(9), reader.GetBoolean(10),
+                reader.IsDBNull(11) ? null : reader.GetInt64(11),
+                !reader.IsDBNull(12) && reader.GetBoolean(12), !reader.IsDBNull(13) && reader.GetBoolean(13),
+                reader.IsDBNull(14) ? null : reader.GetString(14)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The newest <paramref name="limit"/> runs, newest first, as the admin API reports them.</summary>
+    public async Task<IReadOnlyList<PublishRun>> RecentRunsAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"select {RunColumns} from publishes p order by p.version desc limit @limit");
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var runs = new List<PublishRun>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            runs.Add(ReadRun(reader, 0));
+        }
+
+        return runs;
+    }
+
+    /// <summary>Publish health for the alerting gauges, in one read on the database's clock.</summary>
+    public async Task<PublishesHealth> ReadHealthAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            select coalesce(extract(epoch from now() - (select max(finished_at) from publishes where state = 'succeeded')), 'NaN')::float8,
+                   coalesce((select max(version) from publishes where state = 'succeeded'), 0),
+                   (select count(*) from pending_invalidations),
+                   (select count(*) from pending_invalidations where attempts > 0),
+                   (select count(*) from publishes where state = 'failed'),
+                   (select count(*) from publishes where state = 'running' and started_at < now() - interval '1 hour')
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new PublishesHealth(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
+    }
+
+    /// <summary>Reads a <see cref="PublishRun"/> from the <see cref="RunColumns"/> starting at ordinal <paramref name="o"/>.</summary>
+    internal static PublishRun ReadRun(NpgsqlDataReader r, int o) => new(
+        r.GetInt64(o), r.GetString(o + 1), r.GetString(o + 2), r.GetFieldValue<DateTimeOffset>(o + 3),
+        r.IsDBNull(o + 4) ? null : r.GetFieldValue<DateTimeOffset>(o + 4), r.GetBoolean(o + 5),
+        NullableInt(r, o + 6), NullableInt(r, o + 7), NullableInt(r, o + 8), NullableInt(r, o + 9), r.IsDBNull(o + 10) ? null : r.GetInt64(o + 10),
+        NullableInt(r, o + 11), r.GetInt32(o + 12), r.IsDBNull(o + 13) ? null : r.GetString(o + 13));
+
+    private static int? NullableInt(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt32(ordinal);
+}
