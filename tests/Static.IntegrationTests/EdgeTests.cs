@@ -207,8 +207,11 @@ internal sealed class ApiProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
@@ -232,10 +235,27 @@ internal sealed class ApiProcess : IAsyncDisposable
 
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException($"the Api did not start on {port} (exited: {process.HasExited})");
+                var exited = process.HasExited;
+                if (!exited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+
+                throw new InvalidOperationException($"the Api did not start on {port} within 60 s (exited: {exited}); its last output:\n{string.Join('\n', output)}");
             }
 
             await Task.Delay(200);
+        }
+
+        void Keep(string? line)
+        {
+            if (line is not null)
+            {
+                output.Enqueue(line);
+                while (output.Count > 40 && output.TryDequeue(out _))
+                {
+                }
+            }
         }
     }
 
