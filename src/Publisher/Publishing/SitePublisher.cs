@@ -225,9 +225,6 @@ public sealed partial class SitePublisher(
         void Add(ArtifactPath path) => universe[path.Path] = path;
     }
 
-    private static string[] ListingKeys(ProductVersion p) =>
-        p.FeaturedRank is null ? [DependencyKeys.CategoryList(p.CategoryId)] : [DependencyKeys.CategoryList(p.CategoryId), DependencyKeys.Featured];
-
     private static Dictionary<string, PublishedEntity> CurrentEntities(IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products, long configVersion)
     {
         var entities = new Dictionary<string, PublishedEntity>(products.Count + categories.Count + 1, StringComparer.Ordinal)
@@ -243,7 +240,7 @@ public sealed partial class SitePublisher(
         foreach (var p in products)
         {
             var key = DependencyKeys.Product(p.Id);
-            entities[key] = new PublishedEntity(key, p.RowVersion, ListingKeys(p));
+            entities[key] = new PublishedEntity(key, p.RowVersion, ChangeImpact.ListingKeys(new ProductPlacement(p.CategoryId, p.FeaturedRank)));
         }
 
         return entities;
@@ -255,9 +252,9 @@ public sealed partial class SitePublisher(
 
     /// <summary>
     /// Everything that may have changed since the live version: for each entity whose version moved (or that
-    /// appeared or vanished), the keys it touches — itself, the listings it was in and is in now, and for a
-    /// category the category tree — then every live path that depended on one of those keys, every path those
-    /// keys name now, and every path that is new. Rendering a little too much is cheap: the hash diff decides
+    /// appeared or vanished), the keys it touches (<see cref="ChangeImpact"/>, the rule the Api evicts by too),
+    /// then every live path that depended on one of those keys, every path those keys name now, and every path
+    /// that is new. Rendering a little too much is cheap: the hash diff decides
     /// what is uploaded.
     /// </summary>
     private async Task<HashSet<string>> IncrementalRenderSetAsync(
@@ -266,6 +263,7 @@ public sealed partial class SitePublisher(
     {
         var affected = new HashSet<string>(StringComparer.Ordinal);
         affected.UnionWith(options.ForceKeys ?? []);
+        var placements = products.ToDictionary(p => DependencyKeys.Product(p.Id), p => new ProductPlacement(p.CategoryId, p.FeaturedRank), StringComparer.Ordinal);
         foreach (var entity in current.Values)
         {
             if (live.Entities.TryGetValue(entity.Key, out var was) && was.RowVersion == entity.RowVersion
@@ -274,27 +272,13 @@ public sealed partial class SitePublisher(
                 continue;
             }
 
-            if (was is null || !was.ListingKeys.SequenceEqual(entity.ListingKeys, StringComparer.Ordinal))
-            {
-                // New, moved between listings, or in or out of the featured set: every listing it was or is in.
-                Touch(entity.Key, entity.ListingKeys, was?.ListingKeys);
-            }
-            else if (entity.ListingKeys.Contains(DependencyKeys.Featured, StringComparer.Ordinal))
-            {
-                // Still featured, but its rank may have moved: the featured listing, not its category's
-                // (category listings are ordered by id, which does not change).
-                Touch(entity.Key, [DependencyKeys.Featured], null);
-            }
-            else
-            {
-                // Same listings: the pages showing it depend on its own key already.
-                Touch(entity.Key, [], null);
-            }
+            // The rank a product had is not recorded: a featured product that changed may have moved within the set.
+            affected.UnionWith(ChangeImpact.Of(entity.Key, was is null ? null : ProductPlacement.FromListingKeys(was.ListingKeys), placements.GetValueOrDefault(entity.Key)));
         }
 
         foreach (var gone in live.Entities.Values.Where(e => !current.ContainsKey(e.Key)))
         {
-            Touch(gone.Key, [], gone.ListingKeys);
+            affected.UnionWith(ChangeImpact.Of(gone.Key, ProductPlacement.FromListingKeys(gone.ListingKeys), null));
         }
 
         var paths = new HashSet<string>(StringComparer.Ordinal);
@@ -316,22 +300,6 @@ public sealed partial class SitePublisher(
         paths.UnionWith((options.ForcePaths ?? []).Select(p => p == "/" ? ArtifactPath.Home : p));
         paths.IntersectWith(universe.Keys);
         return paths;
-
-        void Touch(string key, string[] listingsNow, string[]? listingsBefore)
-        {
-            affected.Add(key);
-            affected.UnionWith(listingsNow);
-            if (listingsBefore is not null)
-            {
-                affected.UnionWith(listingsBefore);
-            }
-
-            if (key.StartsWith("category:", StringComparison.Ordinal))
-            {
-                affected.Add(key + ":list");
-                affected.Add(DependencyKeys.Categories);
-            }
-        }
     }
 
     /// <summary>The stable paths a dependency key names in the current catalog.</summary>
