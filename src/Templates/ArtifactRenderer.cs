@@ -105,5 +105,6 @@ public sealed class ArtifactRenderer
     }
 
     private static CategoryPageDocument CategoryDocumentOf(CategoryData data) =>
-        new(Ref(data.Category), 1, data.Products.Select(Summary).ToList(), data.HasMore ? $"/categories/{data.Category.Slug}/2.json" : null);
+        new(Ref(data.Category), data.Path.Page, data.Products.Select(Summary).ToList(),
+            data.HasMore ? string.Create(CultureInfo.InvariantCulture, $"/categories/{data.Category.Slug}/{data.Path.Page + 1}.json") : null);
 }

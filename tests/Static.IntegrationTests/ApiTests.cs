@@ -109,6 +109,18 @@ public sealed class ApiTests
         var listed = page2.RootElement.GetProperty("products").EnumerateArray().Select(p => p.GetProperty("id").GetInt64()).ToArray();
         Assert.Equal(ids.Skip(40).Take(40), listed);
         Assert.Equal($"/categories/{slug}/3.json", page2.RootElement.GetProperty("next").GetString());
+
+        // The same renderer as page 1: the same document shape, and tags naming the products it shows.
+        using var page1 = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync($"/categories/{slug}/1.json"));
+        Assert.Equal(page1.RootElement.EnumerateObject().Select(p => p.Name), page2.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(page1.RootElement.GetProperty("products")[0].EnumerateObject().Select(p => p.Name),
+            page2.RootElement.GetProperty("products")[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(2, page2.RootElement.GetProperty("page").GetInt32());
+        using var response = await client.GetAsync($"/categories/{slug}/2.json");
+        var tags = Static.Shared.Artifacts.SurrogateKeys.Parse(string.Join(',', response.Headers.GetValues(Static.Shared.Artifacts.SurrogateKeys.Header)));
+        Assert.Equal($"path:/categories/{slug}/2.json", tags[0]);
+        Assert.Contains(Static.Shared.Artifacts.DependencyKeys.Product(ids[40]), tags);
+        Assert.Contains(tags, t => t.EndsWith(":list", StringComparison.Ordinal));
     }
 
     internal static async Task<SeededApi> SeededApiAsync(int products = 20, int categories = 2, IReadOnlyDictionary<string, string?>? settings = null,

@@ -59,7 +59,7 @@ public sealed class AdminStore(PrimaryDatabase primary)
             AddProductParameters(insert, input, slug);
             var created = await ReadOneProductAsync(insert, cancellationToken).ConfigureAwait(false);
             var publishId = await OutboxAsync(connection, transaction, "product", created.Id, "created", null, cancellationToken).ConfigureAwait(false);
-            return new AdminOutcome<ProductOutput>.Done(created with { PublishId = publishId }, ProductKeys(created.Id, created.CategoryId, created.FeaturedRank, null, null));
+            return new AdminOutcome<ProductOutput>.Done(created with { PublishId = publishId }, ChangeImpact.OfProduct(created.Id, null, new ProductPlacement(created.CategoryId, created.FeaturedRank)));
         }, cancellationToken);
 
     public Task<AdminOutcome<ProductOutput>> UpdateProductAsync(long id, long? ifMatch, ProductInput input, string slug, CancellationToken cancellationToken) =>
@@ -94,7 +94,7 @@ public sealed class AdminStore(PrimaryDatabase primary)
             var payload = JsonSerializer.Serialize(new { before = new { categoryId = current.Value.CategoryId, featuredRank = current.Value.FeaturedRank } });
             var publishId = await OutboxAsync(connection, transaction, "product", id, "updated", payload, cancellationToken).ConfigureAwait(false);
             return new AdminOutcome<ProductOutput>.Done(updated with { PublishId = publishId },
-                ProductKeys(id, updated.CategoryId, updated.FeaturedRank, current.Value.CategoryId, current.Value.FeaturedRank));
+                ChangeImpact.OfProduct(id, new ProductPlacement(current.Value.CategoryId, current.Value.FeaturedRank), new ProductPlacement(updated.CategoryId, updated.FeaturedRank)));
         }, cancellationToken);
 
     public Task<AdminOutcome<long>> DeleteProductAsync(long id, long? ifMatch, CancellationToken cancellationToken) =>
@@ -119,7 +119,7 @@ public sealed class AdminStore(PrimaryDatabase primary)
 
             var payload = JsonSerializer.Serialize(new { before = new { categoryId = current.Value.CategoryId, featuredRank = current.Value.FeaturedRank } });
             var publishId = await OutboxAsync(connection, transaction, "product", id, "deleted", payload, cancellationToken).ConfigureAwait(false);
-            return new AdminOutcome<long>.Done(publishId, ProductKeys(id, current.Value.CategoryId, current.Value.FeaturedRank, null, null));
+            return new AdminOutcome<long>.Done(publishId, ChangeImpact.OfProduct(id, new ProductPlacement(current.Value.CategoryId, current.Value.FeaturedRank), null));
         }, cancellationToken);
 
     public Task<AdminOutcome<StockOutput>> SetStockAsync(long productId, int quantity, CancellationToken cancellationToken) =>
@@ -203,7 +203,7 @@ public sealed class AdminStore(PrimaryDatabase primary)
             }
 
             var publishId = await OutboxAsync(connection, transaction, "category", saved.Id, id is null ? "created" : "updated", null, cancellationToken).ConfigureAwait(false);
-            return new AdminOutcome<CategoryOutput>.Done(saved with { PublishId = publishId }, CategoryKeys(saved.Id));
+            return new AdminOutcome<CategoryOutput>.Done(saved with { PublishId = publishId }, ChangeImpact.OfCategory(saved.Id));
         }, cancellationToken);
 
     public Task<AdminOutcome<long>> DeleteCategoryAsync(long id, long? ifMatch, CancellationToken cancellationToken) =>
@@ -230,7 +230,7 @@ public sealed class AdminStore(PrimaryDatabase primary)
             }
 
             var publishId = await OutboxAsync(connection, transaction, "category", id, "deleted", null, cancellationToken).ConfigureAwait(false);
-            return new AdminOutcome<long>.Done(publishId, CategoryKeys(id));
+            return new AdminOutcome<long>.Done(publishId, ChangeImpact.OfCategory(id));
         }, cancellationToken);
 
     public async Task<ConfigOutput?> GetConfigAsync(CancellationToken cancellationToken)
@@ -270,7 +270,7 @@ public sealed class AdminStore(PrimaryDatabase primary)
             }
 
             var publishId = await OutboxAsync(connection, transaction, "site_config", 1, "updated", null, cancellationToken).ConfigureAwait(false);
-            return new AdminOutcome<ConfigOutput>.Done(new ConfigOutput(saved, document, publishId), [DependencyKeys.Config]);
+            return new AdminOutcome<ConfigOutput>.Done(new ConfigOutput(saved, document, publishId), ChangeImpact.OfConfig());
         }, cancellationToken);
 
     public Task<AdminOutcome<long>> RequestRepublishAsync(RepublishInput input, CancellationToken cancellationToken) =>
@@ -280,25 +280,6 @@ public sealed class AdminStore(PrimaryDatabase primary)
             var id = await OutboxAsync(connection, transaction, "republish", null, "requested", payload, cancellationToken).ConfigureAwait(false);
             return new AdminOutcome<long>.Done(id, []);
         }, cancellationToken);
-
-    /// <summary>Product keys the Api evicts: the product, the listings it was and is in, the homepage if featured before or after.</summary>
-    public static IReadOnlyList<string> ProductKeys(long id, long categoryId, int? featuredRank, long? categoryBefore, int? featuredBefore)
-    {
-        var keys = new List<string> { DependencyKeys.Product(id), DependencyKeys.CategoryList(categoryId) };
-        if (categoryBefore is { } before && before != categoryId)
-        {
-            keys.Add(DependencyKeys.CategoryList(before));
-        }
-
-        if (featuredRank is not null || featuredBefore is not null)
-        {
-            keys.Add(DependencyKeys.Featured);
-        }
-
-        return keys;
-    }
-
-    private static string[] CategoryKeys(long id) => [DependencyKeys.Category(id), DependencyKeys.CategoryList(id), DependencyKeys.Categories];
 
     private async Task<AdminOutcome<T>> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<AdminOutcome<T>>> work, CancellationToken cancellationToken)
     {

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Npgsql;
-using Static.Shared.Artifacts;
 using Static.Shared.Catalog;
 using ZiggyCreatures.Caching.Fusion;
 
@@ -50,60 +49,5 @@ public sealed class StockReader(CatalogStore catalog, IFusionCache cache, Shared
 
             return buffer.ToArray();
         }, options, cancellationToken).ConfigureAwait(false);
-    }
-}
-
-/// <summary>Listing pages after the first, in the same document shape as the published page 1.</summary>
-internal static class ListingJson
-{
-    public static byte[] Page(Category category, int page, ListingPage listing)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteStartObject("category");
-            json.WriteNumber("id", category.Id);
-            json.WriteString("slug", category.Slug);
-            json.WriteString("name", category.Name);
-            json.WriteString("url", $"/categories/{category.Slug}/1.json");
-            json.WriteEndObject();
-            json.WriteNumber("page", page);
-            json.WriteStartArray("products");
-            foreach (var p in listing.Products)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("id", p.Id);
-                json.WriteString("slug", p.Slug);
-                json.WriteString("name", p.Name);
-                json.WriteNumber("price", p.Price.Amount);
-                json.WriteString("currency", p.Price.Currency);
-                json.WriteString("url", $"/products/{p.Id}.json");
-                if (p.ImageUrls.Count > 0)
-                {
-                    json.WriteString("image", p.ImageUrls[0]);
-                }
-                else
-                {
-                    json.WriteNull("image");
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            if (listing.HasMore)
-            {
-                json.WriteString("next", $"/categories/{category.Slug}/{page + 1}.json");
-            }
-            else
-            {
-                json.WriteNull("next");
-            }
-
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
     }
 }

@@ -41,7 +41,7 @@ internal static partial class ArtifactEndpoints
     }
 
     private static async Task<IResult> ListingAsync(HttpContext http, string slug, string page, ArtifactCache cache, ApiMetrics metrics, PublishConfig config,
-        ArtifactDataReader reader, CancellationToken cancellationToken)
+        IArtifactSource source, CancellationToken cancellationToken)
     {
         if (!Shared.Catalog.Slug.IsValid(slug) || page.Length == 0 || !(page[0] == '-' || char.IsAsciiDigit(page[0])))
         {
@@ -62,19 +62,17 @@ internal static partial class ArtifactEndpoints
 
         try
         {
-            var category = await reader.GetCategoryAsync(slug, null, cancellationToken).ConfigureAwait(false);
-            if (category is null)
+            // Pages 2 and on: rendered like page 1, with the tags of the products they show; not cached here.
+            var listing = await source.LoadAsync(ArtifactPath.CategoryJson(0, slug, (int)n), cancellationToken).ConfigureAwait(false);
+            if (!listing.Found)
             {
                 metrics.NotFound();
                 return NotFoundProblem(http.Request.Path.Value);
             }
 
-            var listing = await reader.GetListingPageAsync(category.Id, (int)n, config.Catalog.ListingPageSize, cancellationToken).ConfigureAwait(false);
-            var body = ListingJson.Page(category, (int)n, listing);
-            var etag = DatabaseArtifactSource.ETagOf(body);
-            http.Response.Headers[SurrogateKeys.Header] = SurrogateKeys.Format([DependencyKeys.Category(category.Id), DependencyKeys.CategoryList(category.Id)]);
+            http.Response.Headers[SurrogateKeys.Header] = listing.SurrogateKeys;
             http.Response.Headers.CacheControl = config.Publish.CacheControl.Json;
-            return Bytes(http, body, etag, "application/json; charset=utf-8");
+            return Bytes(http, listing.Body, listing.ETag, listing.ContentType);
         }
         catch (NpgsqlException)
         {

@@ -1,33 +1,58 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Static.Publisher.Stores;
 using Static.Shared.Artifacts;
 using Static.Shared.Catalog;
 using Static.Shared.Configuration;
-using Static.Shared.Manifests;
 using Static.Templates;
 
 namespace Static.Publisher.Publishing;
 
 /// <summary>
-/// One publish: plan (what to render), render, diff by hash against the live manifest, upload what changed
-/// in a safe order (immutable copies, then stable paths, then manifest shards, then the root), and record
-/// the run. Holds the publisher's advisory lock throughout, so runs never interleave.
+/// One publish, step by step: <see cref="PublishPlanner"/> (what to render), <see cref="ArtifactRenderStep"/>,
+/// <see cref="ArtifactDiff"/> (by hash against the live manifest), <see cref="ManifestBuilder"/>,
+/// <see cref="UploadSequence"/> (immutable copies, stable paths, deletes, shards, then the root) and
+/// <see cref="PublishRecorder"/>. Holds the publisher's advisory lock throughout, so runs never interleave.
 /// </summary>
-public sealed partial class SitePublisher(
-    PublishConfig config,
-    RendererSource renderers,
-    ArtifactDataReader data,
-    CatalogStore catalog,
-    PublishStateStore state,
-    Operations.PinState pins,
-    Edge.PendingInvalidations invalidations,
-    IObjectStore store,
-    ILogger<SitePublisher> logger)
+public sealed class SitePublisher
 {
+    private readonly PublishConfig config;
+    private readonly ArtifactDataReader data;
+    private readonly CatalogStore catalog;
+    private readonly PublishStateStore state;
+    private readonly Operations.PinState pins;
+    private readonly IObjectStore store;
+    private readonly ILogger<SitePublisher> logger;
+    private readonly PublishPlanner planner;
+    private readonly ArtifactRenderStep renderer;
+    private readonly UploadSequence uploads;
+    private readonly PublishRecorder recorder;
+
+    public SitePublisher(
+        PublishConfig config,
+        RendererSource renderers,
+        ArtifactDataReader data,
+        CatalogStore catalog,
+        PublishStateStore state,
+        Operations.PinState pins,
+        Edge.PendingInvalidations invalidations,
+        IObjectStore store,
+        ILogger<SitePublisher> logger)
+    {
+        this.config = config;
+        this.data = data;
+        this.catalog = catalog;
+        this.state = state;
+        this.pins = pins;
+        this.store = store;
+        this.logger = logger;
+        planner = new PublishPlanner(config, state);
+        renderer = new ArtifactRenderStep(config, renderers, data);
+        uploads = new UploadSequence(store, config);
+        recorder = new PublishRecorder(config, state, invalidations, logger);
+    }
+
     public async Task<PublishResult> PublishAsync(PublishOptions options, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -54,23 +79,15 @@ public sealed partial class SitePublisher(
             var site = new SiteInfo(config.Site.Name, siteConfig);
             stages.Lap("catalog");
 
-            var universe = Universe(categories, products);
-            var entities = CurrentEntities(categories, products, configVersion);
-            var settingsHash = SettingsHash();
-            var full = options.Full || live.Root is null || live.Entities.Count == 0 || live.SettingsHash != settingsHash;
-            var renderSet = full
-                ? universe.Keys.ToHashSet(StringComparer.Ordinal)
-                : await IncrementalRenderSetAsync(live, universe, entities, categories, products, options, cancellationToken).ConfigureAwait(false);
-            var removed = live.Artifacts.Keys.Where(p => !universe.ContainsKey(p)).Order(StringComparer.Ordinal).ToList();
-
+            var plan = await planner.PlanAsync(live, categories, products, configVersion, options, cancellationToken).ConfigureAwait(false);
+            var (universe, full, removed) = (plan.Universe, plan.Full, plan.Removed);
             stages.Lap("plan");
-            long? run = options.DryRun ? null : await state.StartAsync(options.Trigger, full, settingsHash, cancellationToken).ConfigureAwait(false);
+            long? run = options.DryRun ? null : await recorder.StartAsync(options, full, plan.SettingsHash, cancellationToken).ConfigureAwait(false);
             var committed = false;
             try
             {
-                var rendered = await RenderAsync(renderSet.Select(p => universe[p]).ToList(), site, categories, full, stages, progress, cancellationToken).ConfigureAwait(false);
-                var changed = rendered.Where(r => !live.Artifacts.TryGetValue(r.Path, out var was) || was.Sha256 != r.Sha256 || was.HeadersHash != r.HeadersHash)
-                    .OrderBy(r => r.Path, StringComparer.Ordinal).ToList();
+                var rendered = await renderer.RenderAsync(plan.RenderSet.Select(p => universe[p]).ToList(), site, categories, full, stages, progress, cancellationToken).ConfigureAwait(false);
+                var changed = ArtifactDiff.Changed(rendered, live);
                 var unchanged = rendered.Count - changed.Count;
                 foreach (var same in rendered.Except(changed))
                 {
@@ -78,20 +95,20 @@ public sealed partial class SitePublisher(
                 }
 
                 var newVersion = run ?? (live.Version ?? 0) + 1;
-                var manifest = BuildManifest(live, rendered, changed, removed, newVersion);
-                var toInvalidate = Invalidations(changed, removed);
+                var manifest = ManifestBuilder.Build(live, rendered, changed, removed, newVersion);
+                var toInvalidate = ArtifactDiff.Invalidations(changed, removed);
                 if (!full && (options.ForcePaths is { Count: > 0 } || options.ForceKeys is { Count: > 0 }))
                 {
                     // A scoped republish refreshes the edge for what it names, even where the bytes are the same.
-                    toInvalidate = [.. toInvalidate.Union(await ForcedPathsAsync(options, universe, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+                    toInvalidate = [.. toInvalidate.Union(await planner.ForcedPathsAsync(options, universe, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal).Order(StringComparer.Ordinal)];
                 }
 
-                var invalidation = await state.PlanInvalidationAsync(toInvalidate, config.Cdn.CloudFront, cancellationToken).ConfigureAwait(false);
+                var invalidation = await recorder.PlanInvalidationAsync(toInvalidate, cancellationToken).ConfigureAwait(false);
                 stages.Lap("diff");
 
                 if (options.DryRun)
                 {
-                    var plannedKeys = PlannedKeys(live, changed, manifest);
+                    var plannedKeys = ArtifactDiff.PlannedKeys(live, changed, manifest);
                     return new PublishResult(live.Version, null, true, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
                         plannedKeys.Count, changed.Sum(c => (long)c.Size), watch.Elapsed,
                         changed.Select(c => c.Path).ToList(), removed, toInvalidate, plannedKeys) { Stages = stages.Laps, Invalidation = invalidation };
@@ -101,52 +118,32 @@ public sealed partial class SitePublisher(
                 long bytes = 0;
                 if (manifest.Changed)
                 {
-                    bytes = await UploadAsync(live, changed, removed, manifest, written, progress, cancellationToken).ConfigureAwait(false);
+                    bytes = await uploads.UploadAsync(live, changed, removed, manifest, written, progress, cancellationToken).ConfigureAwait(false);
                 }
-                else
+                else if (await uploads.RepairRootAsync(live, written, cancellationToken).ConfigureAwait(false))
                 {
-                    await RepairRootAsync(live, written, cancellationToken).ConfigureAwait(false);
+                    PublishLog.RootRepaired(logger, live.Version ?? 0);
                 }
 
                 stages.Lap("upload");
 
-                await state.CommitAsync(new PublishCommit(
-                    run!.Value,
-                    rendered.Select(r => new ArtifactRow(r.Path, r.Sha256, r.HeadersHash, r.Size, r.Shard, r.DependencyKeys)).ToList(),
-                    removed,
-                    ChangedEntities(live, entities),
-                    live.Entities.Keys.Where(k => !entities.ContainsKey(k)).ToList(),
-                    universe.Count, changed.Count, unchanged, removed.Count, bytes, toInvalidate.Count,
-                    manifest.Changed ? Encoding.UTF8.GetString(manifest.RootBytes) : null,
-                    manifest.Changed ? manifest.RootSha256 : null, invalidation), cancellationToken).ConfigureAwait(false);
+                await recorder.CommitAsync(run!.Value, live, plan, rendered, changed.Count, unchanged, bytes, toInvalidate, manifest, invalidation, cancellationToken).ConfigureAwait(false);
                 committed = true;
 
                 // The version is live: now the edge may drop what changed (and anything owed from earlier runs).
-                // Nothing after the commit may fail the run: what the CDN did not take stays owed, recorded.
-                Edge.InvalidationDelivery delivery;
-                try
-                {
-                    delivery = await invalidations.DeliverAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    LogDeliveryFailed(logger, run.Value, e);
-                    delivery = new Edge.InvalidationDelivery(0, await state.PendingBatchesAsync(CancellationToken.None).ConfigureAwait(false));
-                }
-
+                var delivery = await recorder.DeliverInvalidationsAsync(run.Value, cancellationToken).ConfigureAwait(false);
                 stages.Lap("invalidate");
 
                 stages.Lap("record");
                 var liveVersion = manifest.Changed ? run : live.Version;
-                LogPublished(logger, run.Value, liveVersion ?? 0, universe.Count, changed.Count, unchanged, removed.Count, watch.Elapsed.TotalSeconds);
+                PublishLog.Published(logger, run.Value, liveVersion ?? 0, universe.Count, changed.Count, unchanged, removed.Count, watch.Elapsed.TotalSeconds);
                 return new PublishResult(liveVersion, run, false, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
                     written.Count, bytes, watch.Elapsed, changed.Select(c => c.Path).ToList(), removed, toInvalidate,
                     written.Order(StringComparer.Ordinal).ToList()) { Stages = stages.Laps, Invalidation = invalidation, InvalidationsSent = delivery.Sent, InvalidationsPending = delivery.StillPending };
             }
             catch (Exception e) when (run is not null && !committed)
             {
-                await state.FailAsync(run.Value, e.Message).ConfigureAwait(false);
-                LogFailed(logger, run.Value, e);
+                await recorder.FailAsync(run.Value, e).ConfigureAwait(false);
                 throw;
             }
         }
@@ -155,212 +152,6 @@ public sealed partial class SitePublisher(
             if (held is not null)
             {
                 await held.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>The live paths a scoped republish names: its paths ("/" is /index.html) and the dependents of its keys.</summary>
-    private async Task<IReadOnlyList<string>> ForcedPathsAsync(PublishOptions options, Dictionary<string, ArtifactPath> universe, CancellationToken cancellationToken)
-    {
-        var paths = new HashSet<string>(StringComparer.Ordinal);
-        paths.UnionWith((options.ForcePaths ?? []).Select(p => p == "/" ? ArtifactPath.Home : p));
-        paths.UnionWith(await state.FindDependentsAsync(options.ForceKeys ?? [], cancellationToken).ConfigureAwait(false));
-        paths.IntersectWith(universe.Keys);
-        if (paths.Contains(ArtifactPath.Home))
-        {
-            paths.Add("/");
-        }
-
-        return [.. paths];
-    }
-
-    /// <summary>Seconds per stage, for the summary and the benchmark.</summary>
-    private sealed class StageClock
-    {
-        private readonly Stopwatch watch = Stopwatch.StartNew();
-        private readonly Dictionary<string, double> laps = [];
-
-        public IReadOnlyDictionary<string, double> Laps => laps;
-
-        public void Lap(string stage)
-        {
-            laps[stage] = Math.Round(watch.Elapsed.TotalSeconds, 3);
-            watch.Restart();
-        }
-    }
-
-    /// <summary>The settings that shape artifacts and their headers; a change makes the next publish a full one.</summary>
-    private string SettingsHash()
-    {
-        var p = config.Publish;
-        // Besides the settings: the templates and how cache tags are stored, so deploying either re-renders
-        // (and re-uploads what differs) once.
-        var text = string.Join('\n', ObjectKeys.FormatVersion, Templates.ArtifactRenderer.TemplatesFingerprint, SurrogateKeys.Header, SurrogateKeys.FormatVersion, config.Site.Name, config.Catalog.ListingPageSize, config.Catalog.FeaturedCount,
-            p.CacheControl.Html, p.CacheControl.Json, p.CacheControl.Immutable, p.CacheControl.Manifest, p.ProductsPerShard, p.CategoriesPerShard);
-        return ContentHash.Sha256(Encoding.UTF8.GetBytes(text))[..16];
-    }
-
-    private static Dictionary<string, ArtifactPath> Universe(IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products)
-    {
-        var universe = new Dictionary<string, ArtifactPath>((products.Count * 2) + (categories.Count * 2) + 4, StringComparer.Ordinal);
-        foreach (var fixedPath in new[] { ArtifactPath.HomeHtml, ArtifactPath.HomeJson, ArtifactPath.ConfigJson, ArtifactPath.NotFoundHtml })
-        {
-            universe[fixedPath.Path] = fixedPath;
-        }
-
-        foreach (var c in categories)
-        {
-            Add(ArtifactPath.CategoryHtml(c));
-            Add(ArtifactPath.CategoryJson(c));
-        }
-
-        foreach (var p in products)
-        {
-            Add(ArtifactPath.ProductHtml(p.Id));
-            Add(ArtifactPath.ProductJson(p.Id));
-        }
-
-        return universe;
-
-        void Add(ArtifactPath path) => universe[path.Path] = path;
-    }
-
-    private static string[] ListingKeys(ProductVersion p) =>
-        p.FeaturedRank is null ? [DependencyKeys.CategoryList(p.CategoryId)] : [DependencyKeys.CategoryList(p.CategoryId), DependencyKeys.Featured];
-
-    private static Dictionary<string, PublishedEntity> CurrentEntities(IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products, long configVersion)
-    {
-        var entities = new Dictionary<string, PublishedEntity>(products.Count + categories.Count + 1, StringComparer.Ordinal)
-        {
-            [DependencyKeys.Config] = new(DependencyKeys.Config, configVersion, []),
-        };
-        foreach (var c in categories)
-        {
-            var key = DependencyKeys.Category(c.Id);
-            entities[key] = new PublishedEntity(key, c.RowVersion, []);
-        }
-
-        foreach (var p in products)
-        {
-            var key = DependencyKeys.Product(p.Id);
-            entities[key] = new PublishedEntity(key, p.RowVersion, ListingKeys(p));
-        }
-
-        return entities;
-    }
-
-    private static List<PublishedEntity> ChangedEntities(LiveState live, Dictionary<string, PublishedEntity> current) =>
-        current.Values.Where(e => !live.Entities.TryGetValue(e.Key, out var was) || was.RowVersion != e.RowVersion
-            || !was.ListingKeys.SequenceEqual(e.ListingKeys, StringComparer.Ordinal)).ToList();
-
-    /// <summary>
-    /// Everything that may have changed since the live version: for each entity whose version moved (or that
-    /// appeared or vanished), the keys it touches — itself, the listings it was in and is in now, and for a
-    /// category the category tree — then every live path that depended on one of those keys, every path those
-    /// keys name now, and every path that is new. Rendering a little too much is cheap: the hash diff decides
-    /// what is uploaded.
-    /// </summary>
-    private async Task<HashSet<string>> IncrementalRenderSetAsync(
-        LiveState live, Dictionary<string, ArtifactPath> universe, Dictionary<string, PublishedEntity> current,
-        IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products, PublishOptions options, CancellationToken cancellationToken)
-    {
-        var affected = new HashSet<string>(StringComparer.Ordinal);
-        affected.UnionWith(options.ForceKeys ?? []);
-        foreach (var entity in current.Values)
-        {
-            if (live.Entities.TryGetValue(entity.Key, out var was) && was.RowVersion == entity.RowVersion
-                && was.ListingKeys.SequenceEqual(entity.ListingKeys, StringComparer.Ordinal))
-            {
-                continue;
-            }
-
-            if (was is null || !was.ListingKeys.SequenceEqual(entity.ListingKeys, StringComparer.Ordinal))
-            {
-                // New, moved between listings, or in or out of the featured set: every listing it was or is in.
-                Touch(entity.Key, entity.ListingKeys, was?.ListingKeys);
-            }
-            else if (entity.ListingKeys.Contains(DependencyKeys.Featured, StringComparer.Ordinal))
-            {
-                // Still featured, but its rank may have moved: the featured listing, not its category's
-                // (category listings are ordered by id, which does not change).
-                Touch(entity.Key, [DependencyKeys.Featured], null);
-            }
-            else
-            {
-                // Same listings: the pages showing it depend on its own key already.
-                Touch(entity.Key, [], null);
-            }
-        }
-
-        foreach (var gone in live.Entities.Values.Where(e => !current.ContainsKey(e.Key)))
-        {
-            Touch(gone.Key, [], gone.ListingKeys);
-        }
-
-        var paths = new HashSet<string>(StringComparer.Ordinal);
-        if (affected.Count > 0)
-        {
-            paths.UnionWith(await state.FindDependentsAsync(affected, cancellationToken).ConfigureAwait(false));
-            var productIds = products.Select(p => p.Id).ToHashSet();
-            var categoriesById = categories.ToDictionary(c => c.Id);
-            foreach (var key in affected)
-            {
-                foreach (var path in PathsNamedBy(key, productIds, categoriesById))
-                {
-                    paths.Add(path.Path);
-                }
-            }
-        }
-
-        paths.UnionWith(universe.Keys.Where(p => !live.Artifacts.ContainsKey(p)));
-        paths.UnionWith((options.ForcePaths ?? []).Select(p => p == "/" ? ArtifactPath.Home : p));
-        paths.IntersectWith(universe.Keys);
-        return paths;
-
-        void Touch(string key, string[] listingsNow, string[]? listingsBefore)
-        {
-            affected.Add(key);
-            affected.UnionWith(listingsNow);
-            if (listingsBefore is not null)
-            {
-                affected.UnionWith(listingsBefore);
-            }
-
-            if (key.StartsWith("category:", StringComparison.Ordinal))
-            {
-                affected.Add(key + ":list");
-                affected.Add(DependencyKeys.Categories);
-            }
-        }
-    }
-
-    /// <summary>The stable paths a dependency key names in the current catalog.</summary>
-    private static IEnumerable<ArtifactPath> PathsNamedBy(string key, HashSet<long> productIds, Dictionary<long, Category> categories)
-    {
-        switch (key)
-        {
-            case DependencyKeys.Featured or DependencyKeys.Categories:
-                yield return ArtifactPath.HomeHtml;
-                yield return ArtifactPath.HomeJson;
-                yield break;
-            case DependencyKeys.Config:
-                yield return ArtifactPath.ConfigJson;
-                yield return ArtifactPath.NotFoundHtml;
-                yield break;
-        }
-
-        var parts = key.Split(':');
-        if (parts.Length >= 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-        {
-            if (parts[0] == "product" && productIds.Contains(id))
-            {
-                yield return ArtifactPath.ProductHtml(id);
-                yield return ArtifactPath.ProductJson(id);
-            }
-            else if (parts[0] == "category" && categories.TryGetValue(id, out var category))
-            {
-                yield return ArtifactPath.CategoryHtml(category);
-                yield return ArtifactPath.CategoryJson(category);
             }
         }
     }

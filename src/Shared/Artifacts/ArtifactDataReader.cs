@@ -7,7 +7,7 @@ namespace Static.Shared.Artifacts;
 /// <summary>A product's version and placement: enough to plan a publish without loading every product.</summary>
 public readonly record struct ProductVersion(long Id, long RowVersion, long CategoryId, int? FeaturedRank);
 
-/// <summary>The first page of a category listing.</summary>
+/// <summary>One page of a category listing, and whether another follows.</summary>
 public sealed record ListingPage(IReadOnlyList<Product> Products, bool HasMore);
 
 /// <summary>
@@ -107,7 +107,8 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The data for one stable path, built exactly as the publisher builds it (same queries, same order),
-    /// so the renderer gives the same bytes; null when the path names nothing in the catalog.
+    /// so the renderer gives the same bytes; null when the path names nothing in the catalog. A listing path
+    /// of page 2 and on (never published) loads that page the same way the Api paginates.
     /// </summary>
     public async Task<ArtifactData?> LoadAsync(ArtifactPath path, string siteName, int listingPageSize, int featuredCount, CancellationToken cancellationToken)
     {
@@ -140,9 +141,10 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
                     return null;
                 }
 
-                var pages = await GetFirstPagesAsync([listed.Id], listingPageSize, cancellationToken).ConfigureAwait(false);
-                var page = pages[listed.Id];
-                var resolved = path.IsHtml ? ArtifactPath.CategoryHtml(listed) : ArtifactPath.CategoryJson(listed);
+                var page = path.Page == 1
+                    ? (await GetFirstPagesAsync([listed.Id], listingPageSize, cancellationToken).ConfigureAwait(false))[listed.Id]
+                    : await GetListingPageAsync(listed.Id, path.Page, listingPageSize, cancellationToken).ConfigureAwait(false);
+                var resolved = path.IsHtml ? ArtifactPath.CategoryHtml(listed) : ArtifactPath.CategoryJson(listed.Id, listed.Slug, path.Page);
                 return new CategoryData(resolved, site, listed, page.Products, page.HasMore);
             default:
                 return null;

@@ -42,7 +42,11 @@ public sealed record ProductData(ArtifactPath Path, SiteInfo Site, Product Produ
     }
 }
 
-/// <summary>The first page of a category listing; <see cref="HasMore"/> says whether page 2 exists (served by the Api).</summary>
+/// <summary>
+/// A page of a category listing (<see cref="ArtifactPath.Page"/>: 1 is published, 2 and on are served by the
+/// Api); <see cref="HasMore"/> says whether the next page exists. Every page carries the keys of the
+/// products it shows and its query key (<see cref="ChangeImpact"/> relies on both).
+/// </summary>
 public sealed record CategoryData(ArtifactPath Path, SiteInfo Site, Category Category, IReadOnlyList<Product> Products, bool HasMore)
     : ArtifactData(Path, Site)
 {

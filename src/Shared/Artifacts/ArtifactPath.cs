@@ -27,8 +27,10 @@ public enum ArtifactClass
 /// <summary>
 /// A stable path (<c>/products/12.json</c>) and what it names. Parsing is strict: anything that is not
 /// exactly one of the catalogue's shapes is not an artifact, so it can never reach a query or a file name.
+/// <see cref="Page"/> is a listing's page number: 1 for every published path; the Api renders pages 2 and on
+/// (<see cref="CategoryJson(long, string, int)"/>) with the same renderer and never publishes them.
 /// </summary>
-public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long Id = 0, string? Slug = null)
+public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long Id = 0, string? Slug = null, int Page = 1)
 {
     public const string Home = "/index.html";
     public const string HomeData = "/home.json";
@@ -65,6 +67,13 @@ public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long I
     public static ArtifactPath CategoryHtml(long id, string slug) => new(ArtifactKind.CategoryHtml, $"/categories/{slug}/1.html", id, slug);
 
     public static ArtifactPath CategoryJson(long id, string slug) => new(ArtifactKind.CategoryJson, $"/categories/{slug}/1.json", id, slug);
+
+    /// <summary>Page <paramref name="page"/> (1-based) of a category's JSON listing; page 1 is the published artifact.</summary>
+    public static ArtifactPath CategoryJson(long id, string slug, int page)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
+        return new(ArtifactKind.CategoryJson, string.Create(CultureInfo.InvariantCulture, $"/categories/{slug}/{page}.json"), id, slug, page);
+    }
 
     /// <summary>
     /// Parses a stable path. Category paths carry the slug, not the id: <see cref="Id"/> is 0 for them

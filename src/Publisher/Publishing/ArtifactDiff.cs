@@ -1,0 +1,44 @@
+using Static.Shared.Artifacts;
+using Static.Shared.Manifests;
+
+namespace Static.Publisher.Publishing;
+
+/// <summary>
+/// What a run changes against the live version, by hash — never by listing the bucket: the rendered
+/// artifacts whose bytes or headers differ, the paths the edge must drop, the object keys a run writes.
+/// </summary>
+internal static class ArtifactDiff
+{
+    /// <summary>The rendered artifacts that are new or whose bytes or header fingerprint differ from the live row, by path.</summary>
+    public static List<RenderedItem> Changed(IReadOnlyList<RenderedItem> rendered, LiveState live) =>
+        rendered.Where(r => !live.Artifacts.TryGetValue(r.Path, out var was) || was.Sha256 != r.Sha256 || was.HeadersHash != r.HeadersHash)
+            .OrderBy(r => r.Path, StringComparer.Ordinal).ToList();
+
+    /// <summary>The stable paths the edge must drop: changed and removed ones, and "/" with /index.html.</summary>
+    public static List<string> Invalidations(IReadOnlyList<RenderedItem> changed, IReadOnlyList<string> removed)
+    {
+        var paths = changed.Select(c => c.Path).Concat(removed).ToList();
+        if (paths.Contains(ArtifactPath.Home))
+        {
+            paths.Add("/");   // the edge serves /index.html at / as well
+        }
+
+        paths.Sort(StringComparer.Ordinal);
+        return paths;
+    }
+
+    /// <summary>The object keys a run would write (a dry run's report): new immutable copies, stable paths, shards, the root.</summary>
+    public static List<string> PlannedKeys(LiveState live, IReadOnlyList<RenderedItem> changed, ManifestPlan manifest)
+    {
+        var liveHashes = live.Artifacts.Values.Select(a => a.Sha256).ToHashSet(StringComparer.Ordinal);
+        var keys = changed.Where(c => !liveHashes.Contains(c.Sha256)).Select(c => ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension))
+            .Concat(changed.Select(c => c.Artifact.Key))
+            .Concat(manifest.Shards.Select(s => s.Key));
+        if (manifest.Changed)
+        {
+            keys = keys.Append(ObjectKeys.ManifestRoot);
+        }
+
+        return keys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    }
+}

@@ -1,0 +1,101 @@
+using Static.Shared.Artifacts;
+using Static.Shared.Catalog;
+using Static.Shared.Configuration;
+using Static.Shared.Manifests;
+using Static.Templates;
+
+namespace Static.Publisher.Publishing;
+
+/// <summary>
+/// Renders a run's paths: loads what they read in a few batch queries, renders through the one
+/// <see cref="ArtifactRenderer"/> in parallel (<c>publish.renderParallelism</c>), and describes each artifact
+/// for the diff and the upload (hashes, Cache-Control, surrogate keys, shard).
+/// </summary>
+internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource renderers, ArtifactDataReader data)
+{
+    public async Task<List<RenderedItem>> RenderAsync(
+        List<ArtifactPath> paths, SiteInfo site, IReadOnlyList<Category> categories, bool full,
+        StageClock stages, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (paths.Count == 0)
+        {
+            return [];
+        }
+
+        // Compile the templates (once per process) while the data loads.
+        var compiling = renderers.GetAsync();
+        var categoriesById = categories.ToDictionary(c => c.Id);
+        var categoriesBySlug = categories.ToDictionary(c => c.Slug, StringComparer.Ordinal);
+
+        // Load what the render set reads, in a few batch queries.
+        var productIds = paths.Where(p => p.Kind is ArtifactKind.ProductHtml or ArtifactKind.ProductJson).Select(p => p.Id).ToHashSet();
+        var products = new Dictionary<long, Product>(productIds.Count);
+        if (full)
+        {
+            await foreach (var p in data.GetAllProductsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                products[p.Id] = p;
+            }
+        }
+        else
+        {
+            foreach (var p in await data.GetProductsAsync(productIds, cancellationToken).ConfigureAwait(false))
+            {
+                products[p.Id] = p;
+            }
+        }
+
+        var listedCategories = paths.Where(p => p.Kind is ArtifactKind.CategoryHtml or ArtifactKind.CategoryJson).Select(p => categoriesBySlug[p.Slug!].Id).ToHashSet();
+        var pages = await data.GetFirstPagesAsync(listedCategories, config.Catalog.ListingPageSize, cancellationToken).ConfigureAwait(false);
+        var needsHome = paths.Any(p => p.Kind is ArtifactKind.HomeHtml or ArtifactKind.HomeJson);
+        var featured = needsHome ? await data.GetFeaturedAsync(config.Catalog.FeaturedCount, cancellationToken).ConfigureAwait(false) : [];
+        var topLevel = categories.Where(c => c.ParentId is null).ToList();
+
+        var renderer = await compiling.ConfigureAwait(false);
+        stages.Lap("load");
+        var items = new RenderedItem[paths.Count];
+        var done = 0;
+        var parallelism = config.Publish.RenderParallelism > 0 ? config.Publish.RenderParallelism : Environment.ProcessorCount;
+        await Parallel.ForEachAsync(Enumerable.Range(0, paths.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, _) =>
+        {
+            var path = paths[i];
+            ArtifactData model = path.Kind switch
+            {
+                ArtifactKind.HomeHtml or ArtifactKind.HomeJson => new HomeData(path, site, featured, topLevel),
+                ArtifactKind.ConfigJson => new ConfigData(path, site),
+                ArtifactKind.NotFoundHtml => new NotFoundData(path, site),
+                ArtifactKind.ProductHtml or ArtifactKind.ProductJson => new ProductData(path, site, products[path.Id], categoriesById[products[path.Id].CategoryId]),
+                ArtifactKind.CategoryHtml or ArtifactKind.CategoryJson => CategoryModel(path, site, categoriesBySlug[path.Slug!], pages),
+                _ => throw new InvalidOperationException($"No data for {path.Path}"),
+            };
+            var artifact = await renderer.RenderAsync(model).ConfigureAwait(false);
+            items[i] = Describe(artifact);
+            var n = Interlocked.Increment(ref done);
+            if ((n & 1023) == 0 || n == paths.Count)
+            {
+                progress?.Report(new PublishProgress("rendering", n, paths.Count));
+            }
+        }).ConfigureAwait(false);
+        stages.Lap("render");
+        return [.. items];
+    }
+
+    private static CategoryData CategoryModel(ArtifactPath path, SiteInfo site, Category category, IReadOnlyDictionary<long, ListingPage> pages)
+    {
+        var page = pages.TryGetValue(category.Id, out var p) ? p : new ListingPage([], false);
+        return new CategoryData(ArtifactPathWithId(path, category), site, category, page.Products, page.HasMore);
+    }
+
+    private static ArtifactPath ArtifactPathWithId(ArtifactPath path, Category category) =>
+        path.IsHtml ? ArtifactPath.CategoryHtml(category) : ArtifactPath.CategoryJson(category);
+
+    private RenderedItem Describe(RenderedArtifact artifact)
+    {
+        var cacheControl = artifact.Path.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
+        var keys = artifact.DependencyKeys.ToArray();
+        var surrogate = SurrogateKeys.Format(SurrogateKeys.For(artifact.Path, keys));
+        var headersHash = ContentHash.Sha256(System.Text.Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{surrogate}"))[..16];
+        var shard = ManifestSharding.ShardOf(artifact.Path, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard);
+        return new RenderedItem(artifact.Path, artifact.Body, ContentHash.Sha256(artifact.Body), headersHash, cacheControl, shard, keys, surrogate);
+    }
+}
