@@ -1,7 +1,7 @@
-using OpenTelemetry.Metrics;
 using Static.Api;
 using Static.Api.Admin;
 using Static.Api.Artifacts;
+using Static.Api.Database;
 using Static.Api.Health;
 using Static.Api.Telemetry;
 using Static.Shared.Catalog;
@@ -50,28 +50,14 @@ catch (ConfigException e)
 // Over-long request lines are refused by Kestrel itself (414); no artifact path is longer than 300.
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestLineSize = 4096);
 builder.Services.AddSingleton(config);
-builder.Services.AddCatalogStore(readDatabase);
-builder.Services.AddSingleton(sp => readDatabase == settings.RequireDatabase()
-    ? new PrimaryDatabase(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), owned: false)
-    : new PrimaryDatabase(Npgsql.NpgsqlDataSource.Create(settings.RequireDatabase()), owned: true));
-builder.Services.AddRedis(settings.RequireRedis());
+builder.Services.AddDatabases(readDatabase, settings.RequireDatabase());
 var cacheName = builder.Configuration["Static:CacheName"] ?? "static";
-builder.Services.AddReadThroughCache(settings.RequireRedis(), cacheName);
-builder.Services.AddSingleton(sp => new ReplicaFence(sp.GetRequiredService<PrimaryDatabase>(), sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-    sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), cacheName, sp.GetRequiredService<ILogger<ReplicaFence>>()));
-builder.Services.AddSingleton<AdminStore>();
-builder.Services.AddSingleton<AdminCacheEviction>();
-builder.Services.AddSingleton<PublishStatusReader>();
-builder.Services.AddAdminAuthentication(adminTokens);
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<AlertingMetrics>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertingMetrics>());
+builder.Services.AddRedis(settings.RequireRedis(), clientName: "static-api:" + cacheName);
+builder.Services.AddReadThroughCache(cacheName);
+builder.Services.AddAdmin(adminTokens);
+builder.Services.AddApiTelemetry();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
-builder.Services.AddOpenTelemetry().WithMetrics(m => m
-    .AddMeter(ApiMetrics.MeterName, AlertingMetrics.MeterName)
-    .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
-    .AddPrometheusExporter());
 
 var app = builder.Build();
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using Static.Api.Database;
 
 namespace Static.Api.Admin;
 
