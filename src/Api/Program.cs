@@ -1,6 +1,7 @@
 using Static.Api;
 using Static.Api.Admin;
 using Static.Api.Artifacts;
+using Static.Api.Database;
 using Static.Api.Health;
 using Static.Api.Telemetry;
 using Static.Shared.Catalog;
@@ -9,16 +10,15 @@ using Static.Templates;
 
 var builder = WebApplication.CreateBuilder(args);
 
-PublishConfig config;
+IConfiguration publishConfiguration;
 StackSettings settings;
 string readDatabase;
 AdminTokens adminTokens;
 try
 {
-    config = PublishConfigLoader.Load(PublishConfigLoader.Locate());
     // Host configuration (command line, ASPNETCORE_/DOTNET_ variables, tests) may override the api section
-    // and the connection settings: Static:Database, Static:Redis, Static:Api:L1Enabled, ...
-    builder.Configuration.GetSection("Static:Api").Bind(config.Api, o => o.ErrorOnUnknownConfiguration = true);
+    // (Static:Api:L1Enabled, ...: validated with the file) and the connection settings: Static:Database, Static:Redis.
+    publishConfiguration = PublishConfiguration.ForApi(builder.Configuration);
     var stack = StackSettings.Load();
     settings = stack with
     {
@@ -35,41 +35,36 @@ try
         ?? settings.RequireDatabase();
     adminTokens = AdminTokens.FromConfiguration(builder.Configuration);
 }
-catch (InvalidOperationException e)
+catch (Exception e) when (e is ConfigException or InvalidOperationException)
 {
-    await Console.Error.WriteLineAsync($"error: invalid Static:Api setting: {e.Message}").ConfigureAwait(false);
+    await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
     return 2;
+}
+
+var cacheName = builder.Configuration["Static:CacheName"] ?? "static";
+// Over-long request lines are refused by Kestrel itself (414); no artifact path is longer than 300.
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestLineSize = 4096);
+builder.Services.AddPublishConfig(publishConfiguration);
+builder.Services.AddDatabases(readDatabase, settings.RequireDatabase());
+builder.Services.AddRedis(settings.RequireRedis(), clientName: "static-api:" + cacheName);
+builder.Services.AddReadThroughCache(cacheName);
+builder.Services.AddAdmin(adminTokens);
+builder.Services.AddApiTelemetry();
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+try
+{
+    // What the host validates when it starts, now: a bad setting stops the Api before it migrates anything.
+    app.Services.ValidatePublishConfig();
 }
 catch (ConfigException e)
 {
     await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
     return 2;
 }
-
-// Over-long request lines are refused by Kestrel itself (414); no artifact path is longer than 300.
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestLineSize = 4096);
-builder.Services.AddSingleton(config);
-builder.Services.AddCatalogStore(readDatabase);
-builder.Services.AddSingleton(sp => readDatabase == settings.RequireDatabase()
-    ? new PrimaryDatabase(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), owned: false)
-    : new PrimaryDatabase(Npgsql.NpgsqlDataSource.Create(settings.RequireDatabase()), owned: true));
-builder.Services.AddRedis(settings.RequireRedis());
-var cacheName = builder.Configuration["Static:CacheName"] ?? "static";
-builder.Services.AddReadThroughCache(settings.RequireRedis(), cacheName);
-builder.Services.AddSingleton(sp => new ReplicaFence(sp.GetRequiredService<PrimaryDatabase>(), sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-    sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), cacheName, sp.GetRequiredService<ILogger<ReplicaFence>>()));
-builder.Services.AddSingleton<AdminStore>();
-builder.Services.AddSingleton<AdminCacheEviction>();
-builder.Services.AddSingleton<PublishStatusReader>();
-builder.Services.AddAdminAuthentication(adminTokens);
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<AlertingMetrics>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertingMetrics>());
-builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
-builder.Services.AddApiTelemetry();
-
-var app = builder.Build();
 
 // Migrations run before the Api answers anything (idempotent; serialised with the Publisher's by a lock);
 // the templates compile now too, not on the first request.
@@ -79,6 +74,7 @@ if (adminTokens.Count == 0)
 {
     Log.NoAdminTokens(app.Logger);
 }
+
 await app.Services.GetRequiredService<RendererSource>().GetAsync().ConfigureAwait(false);
 
 app.UseStatusCodePages();

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+using Static.Api.Admin;
 using Static.Api.Artifacts;
 using Static.IntegrationTests.Infrastructure;
 using Static.Shared.Artifacts;
@@ -106,7 +109,79 @@ public sealed class ApiCacheTests
 
         Assert.Contains("After The Eviction", await client.GetStringAsync("/products/4.json"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_cache_tiers_and_the_app_share_one_Redis_multiplexer()
+    {
+        // The client name goes in the connection string, so that every multiplexer built from it, ours or one a
+        // cache tier opened for itself, shows under it in CLIENT LIST.
+        var name = "mux-" + Guid.NewGuid().ToString("N")[..12];
+        var endpoint = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
+        await using var api = await ApiTests.SeededApiAsync(settings: new Dictionary<string, string?> { ["Static:Redis"] = endpoint + ",name=" + name });
+        using var client = api.Factory.CreateClient();
+        await client.GetStringAsync("/products/2.json");                    // L2 writes (in the background)
+        await api.Factory.Services.GetRequiredService<ArtifactCache>().EvictKeyAsync(DependencyKeys.Product(2), CancellationToken.None);   // backplane
+        await client.GetAsync("/readyz");                                   // the app's own use (the probe)
+
+        using var redis = await ConnectionMultiplexer.ConnectAsync(endpoint + ",allowAdmin=true");
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await server.KeysAsync(pattern: "*" + api.Factory.CacheName + ":artifact:*").AnyAsync())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "L2 never wrote the answer to Redis");
+            await Task.Delay(50);
+        }
+
+        // One multiplexer is one interactive and one subscription connection; L2 and the backplane on
+        // multiplexers of their own would add theirs under the same name.
+        var ours = (await server.ClientListAsync()).Where(c => c.Name == name).ToList();
+        Assert.Equal(1, ours.Count(c => c.ClientType == ClientType.Normal));
+        Assert.Equal(1, ours.Count(c => c.ClientType == ClientType.PubSub));
+        Assert.Equal(2, ours.Count);
+    }
+
+    [Fact]
+    public async Task The_second_eviction_after_an_admin_write_comes_when_the_clock_passes_the_delay()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var counter = new CountingSource.Counter();
+        var settings = new Dictionary<string, string?> { ["Static:Api:L1Duration"] = "00:05:00", ["Static:Api:L2Duration"] = "00:05:00" };
+        await using var api = await ApiTests.SeededApiAsync(settings: settings, services: s =>
+        {
+            CountingSource.Replace(s, counter);
+            s.RemoveAll<TimeProvider>();
+            s.AddSingleton<TimeProvider>(clock);
+        });
+        using var client = api.Factory.CreateClient();
+        await client.GetStringAsync("/products/5.json");
+
+        await api.Factory.Services.GetRequiredService<AdminCacheEviction>().AfterCommitAsync([DependencyKeys.Product(5)], CancellationToken.None);
+        // The first eviction is done: this read goes to the database and caches what it read again (as a miss
+        // on another instance that read just before the commit would).
+        await client.GetStringAsync("/products/5.json");
+        var reads = counter.Reads;
+
+        clock.Advance(AdminCacheEviction.SecondEvictionDelay - TimeSpan.FromMilliseconds(1));
+        await Task.Delay(200);   // real time for a (wrong) eviction to land, if one were scheduled on the real clock
+        await client.GetStringAsync("/products/5.json");
+        Assert.Equal(reads, counter.Reads);
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            await client.GetStringAsync("/products/5.json");
+            if (counter.Reads > reads)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the second eviction never came after the clock passed the delay");
+            await Task.Delay(20);
+        }
+    }
 }
+
 
 /// <summary>Wraps the real database source: counts reads, and can delay or hold them.</summary>
 internal sealed class CountingSource(IArtifactSource inner, CountingSource.Counter counter) : IArtifactSource

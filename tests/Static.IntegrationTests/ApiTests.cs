@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Static.IntegrationTests.Infrastructure;
@@ -121,6 +122,40 @@ public sealed class ApiTests
         Assert.Equal($"path:/categories/{slug}/2.json", tags[0]);
         Assert.Contains(Static.Shared.Artifacts.DependencyKeys.Product(ids[40]), tags);
         Assert.Contains(tags, t => t.EndsWith(":list", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Static__Api__L1Duration", "02:00:00", "api.l1Duration")]              // out of range (0 to 1 h)
+    [InlineData("Static__Api__MaxListingPage", "lots", "'api.maxListingPage' has value 'lots'")]
+    [InlineData("Static__Api__L1Durationn", "00:00:01", "unknown field 'api.L1Durationn'")]
+    public async Task An_invalid_Static_Api_override_stops_the_Api_with_exit_2_naming_the_field(string variable, string value, string expected)
+    {
+        var dll = Path.Combine(StackServers.RepositoryRoot, "src", "Api", "bin", "Debug", "net10.0", "Static.Api.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first (./test.sh does).");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = StackServers.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["Static__Database"] = StackServers.Require(StackServers.Settings.Database, "STATIC_DATABASE");
+        start.Environment["Static__Redis"] = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
+        start.Environment["Static__CacheName"] = "t" + Guid.NewGuid().ToString("N")[..12];
+        start.Environment[variable] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"the Api started with {variable}={value} instead of stopping");
+        }
+
+        var stderr = await error;
+        Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}: {stderr}{await output}");
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
     }
 
     internal static async Task<SeededApi> SeededApiAsync(int products = 20, int categories = 2, IReadOnlyDictionary<string, string?>? settings = null,

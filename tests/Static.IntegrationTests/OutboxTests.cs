@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Static.Api.Admin;
+using Static.Api.Database;
 using Static.IntegrationTests.Infrastructure;
 using Static.Publisher.Edge;
 using Static.Publisher.Jobs;

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using Static.Api.Artifacts;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Static.Shared.Configuration;
-using ZiggyCreatures.Caching.Fusion;
+using Static.Shared.Outbox;
+using Static.Shared.Publishes;
 
 namespace Static.Api.Admin;
 
@@ -17,119 +18,160 @@ public static class AdminEndpoints
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
 
-    public static void MapAdminEndpoints(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin").RequireAuthorization(AdminTokens.ReadRole).WithTags("admin");
+        admin.MapGet("/products/{id:long}", GetProductAsync).WithName("GetProduct").WithSummary("A product with its row version as ETag.");
+        admin.MapGet("/categories/{id:long}", GetCategoryAsync).WithName("GetCategory").WithSummary("A category with its row version as ETag.");
+        admin.MapGet("/config", GetConfigAsync).WithName("GetConfig").WithSummary("The site config document with its version as ETag.");
+        admin.MapGet("/publishes", ListPublishesAsync).WithName("ListPublishes").WithSummary("The latest publishes (?limit=1..1000, 20 by default).");
+        admin.MapGet("/publishes/{id:long}", GetPublishRequestAsync).WithName("GetPublishRequest").WithSummary("A publish request (outbox row) and the publish that included it.");
 
-        admin.MapGet("/products/{id:long}", async (long id, AdminStore store, HttpContext http, CancellationToken ct) =>
-            await store.GetProductAsync(id, ct).ConfigureAwait(false) is { } product ? WithETag(http, product.RowVersion, Results.Ok(product)) : NotFound($"product {id}"));
-        admin.MapPost("/products", async (HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct) =>
-        {
-            var (input, error) = await ReadAsync<ProductInput>(http, ct).ConfigureAwait(false);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            var errors = AdminValidation.Product(input!, out var slug);
-            return errors.Count > 0 ? Results.ValidationProblem(errors)
-                : await FinishAsync(http, evict, await store.CreateProductAsync(input!, slug, ct).ConfigureAwait(false), p => p.RowVersion,
-                    p => Results.Created(string.Create(CultureInfo.InvariantCulture, $"/admin/products/{p.Id}"), p), ct).ConfigureAwait(false);
-        }).RequireAuthorization(AdminTokens.WriteRole);
-        admin.MapPut("/products/{id:long}", async (long id, HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct) =>
-        {
-            var (input, error) = await ReadAsync<ProductInput>(http, ct).ConfigureAwait(false);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            var (ifMatch, badMatch) = IfMatch(http);
-            if (badMatch is not null)
-            {
-                return badMatch;
-            }
-
-            var errors = AdminValidation.Product(input!, out var slug);
-            return errors.Count > 0 ? Results.ValidationProblem(errors)
-                : await FinishAsync(http, evict, await store.UpdateProductAsync(id, ifMatch, input!, slug, ct).ConfigureAwait(false), p => p.RowVersion, Results.Ok, ct).ConfigureAwait(false);
-        }).RequireAuthorization(AdminTokens.WriteRole);
-        admin.MapDelete("/products/{id:long}", async (long id, HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct) =>
-        {
-            var (ifMatch, badMatch) = IfMatch(http);
-            return badMatch ?? await FinishAsync(http, evict, await store.DeleteProductAsync(id, ifMatch, ct).ConfigureAwait(false), null,
-                publishId => Results.Ok(new { deleted = id, publishId }), ct).ConfigureAwait(false);
-        }).RequireAuthorization(AdminTokens.WriteRole);
-        admin.MapPut("/products/{id:long}/stock", async (long id, HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct) =>
-        {
-            var (input, error) = await ReadAsync<StockInput>(http, ct).ConfigureAwait(false);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            return input!.Quantity is not (>= 0 and <= 100_000_000)
-                ? Results.ValidationProblem(new Dictionary<string, string[]> { ["quantity"] = ["required, 0 to 100,000,000"] })
-                : await FinishAsync(http, evict, await store.SetStockAsync(id, input.Quantity.Value, ct).ConfigureAwait(false), null, Results.Ok, ct).ConfigureAwait(false);
-        }).RequireAuthorization(AdminTokens.WriteRole);
-
-        admin.MapGet("/categories/{id:long}", async (long id, AdminStore store, HttpContext http, CancellationToken ct) =>
-            await store.GetCategoryAsync(id, ct).ConfigureAwait(false) is { } category ? WithETag(http, category.RowVersion, Results.Ok(category)) : NotFound($"category {id}"));
-        admin.MapPost("/categories", (HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct) => SaveCategoryAsync(null, http, store, evict, ct))
-            .RequireAuthorization(AdminTokens.WriteRole);
-        admin.MapPut("/categories/{id:long}", (long id, HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct) => SaveCategoryAsync(id, http, store, evict, ct))
-            .RequireAuthorization(AdminTokens.WriteRole);
-        admin.MapDelete("/categories/{id:long}", async (long id, HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct) =>
-        {
-            var (ifMatch, badMatch) = IfMatch(http);
-            return badMatch ?? await FinishAsync(http, evict, await store.DeleteCategoryAsync(id, ifMatch, ct).ConfigureAwait(false), null,
-                publishId => Results.Ok(new { deleted = id, publishId }), ct).ConfigureAwait(false);
-        }).RequireAuthorization(AdminTokens.WriteRole);
-
-        admin.MapGet("/config", async (AdminStore store, HttpContext http, CancellationToken ct) =>
-            await store.GetConfigAsync(ct).ConfigureAwait(false) is { } config ? WithETag(http, config.Version, Results.Ok(config)) : NotFound("site config"));
-        admin.MapPut("/config", async (HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct) =>
-        {
-            var (document, error) = await ReadAsync<JsonElement>(http, ct).ConfigureAwait(false);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            if (document.ValueKind != JsonValueKind.Object || document.GetRawText().Contains("\\u0000", StringComparison.Ordinal))
-            {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["the site config document must be a JSON object, without NUL characters"] });
-            }
-
-            var (ifMatch, badMatch) = IfMatch(http);
-            return badMatch ?? await FinishAsync(http, evict, await store.SetConfigAsync(ifMatch, document, ct).ConfigureAwait(false), c => c.Version, Results.Ok, ct).ConfigureAwait(false);
-        }).RequireAuthorization(AdminTokens.WriteRole);
-
-        admin.MapPost("/republish", async (HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct) =>
-        {
-            var (input, error) = await ReadAsync<RepublishInput>(http, ct).ConfigureAwait(false);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            var errors = AdminValidation.Republish(input!);
-            return errors.Count > 0 ? Results.ValidationProblem(errors)
-                : await FinishAsync(http, evict, await store.RequestRepublishAsync(input!, ct).ConfigureAwait(false), null,
-                    id => Results.Accepted(string.Create(CultureInfo.InvariantCulture, $"/admin/publishes/{id}"), new RepublishAccepted(id, "pending")), ct).ConfigureAwait(false);
-        }).RequireAuthorization(AdminTokens.WriteRole);
-
-        admin.MapGet("/publishes", async (int? limit, PublishStatusReader reader, CancellationToken ct) =>
-            limit is < 1 or > 1000
-                ? Results.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["1 to 1,000"] })
-                : Results.Ok(await reader.RecentAsync(limit ?? 20, ct).ConfigureAwait(false)));
-        admin.MapGet("/publishes/{id:long}", async (long id, PublishStatusReader reader, CancellationToken ct) =>
-            await reader.RequestAsync(id, ct).ConfigureAwait(false) is { } status ? Results.Ok(status) : NotFound($"publish request {id}"));
+        var write = admin.MapGroup("").RequireAuthorization(AdminTokens.WriteRole);
+        write.MapPost("/products", CreateProductAsync).WithName("CreateProduct").WithSummary("Creates a product; 422 for an unknown category.");
+        write.MapPut("/products/{id:long}", UpdateProductAsync).WithName("UpdateProduct").WithSummary("Replaces a product; If-Match makes it conditional.");
+        write.MapDelete("/products/{id:long}", DeleteProductAsync).WithName("DeleteProduct").WithSummary("Deletes a product; If-Match makes it conditional.");
+        write.MapPut("/products/{id:long}/stock", SetStockAsync).WithName("SetStock").WithSummary("Sets a product's stock level.");
+        write.MapPost("/categories", CreateCategoryAsync).WithName("CreateCategory").WithSummary("Creates a category.");
+        write.MapPut("/categories/{id:long}", UpdateCategoryAsync).WithName("UpdateCategory").WithSummary("Replaces a category; If-Match makes it conditional.");
+        write.MapDelete("/categories/{id:long}", DeleteCategoryAsync).WithName("DeleteCategory").WithSummary("Deletes a category that nothing references.");
+        write.MapPut("/config", SetConfigAsync).WithName("SetConfig").WithSummary("Replaces the site config document; If-Match makes it conditional.");
+        write.MapPost("/republish", RepublishAsync).WithName("Republish").WithSummary("Asks for a republish of everything, or of paths and dependency keys.");
+        return app;
     }
 
-    private static async Task<IResult> SaveCategoryAsync(long? id, HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken ct)
+    private static async Task<Results<Ok<ProductOutput>, ProblemHttpResult>> GetProductAsync(long id, AdminStore store, HttpContext http, CancellationToken cancellationToken) =>
+        await store.GetProductAsync(id, cancellationToken).ConfigureAwait(false) is { } product ? WithETag(http, product.RowVersion, TypedResults.Ok(product)) : NotFound($"product {id}");
+
+    private static async Task<Results<Created<ProductOutput>, ProblemHttpResult>> CreateProductAsync(
+        HttpContext http, AdminStore store, AdminCacheEviction evict, PublishConfig config, CancellationToken cancellationToken)
     {
-        var (input, error) = await ReadAsync<CategoryInput>(http, ct).ConfigureAwait(false);
+        var (input, error) = await ReadAsync<ProductInput>(http, config, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var errors = AdminValidation.Product(input!, out var slug);
+        return errors.Count > 0 ? Invalid(errors)
+            : await FinishAsync(http, evict, await store.CreateProductAsync(input!, slug, cancellationToken).ConfigureAwait(false), p => p.RowVersion,
+                p => TypedResults.Created(string.Create(CultureInfo.InvariantCulture, $"/admin/products/{p.Id}"), p), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Ok<ProductOutput>, ProblemHttpResult>> UpdateProductAsync(
+        long id, HttpContext http, AdminStore store, AdminCacheEviction evict, PublishConfig config, CancellationToken cancellationToken)
+    {
+        var (input, error) = await ReadAsync<ProductInput>(http, config, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var (ifMatch, badMatch) = IfMatch(http);
+        if (badMatch is not null)
+        {
+            return badMatch;
+        }
+
+        var errors = AdminValidation.Product(input!, out var slug);
+        return errors.Count > 0 ? Invalid(errors)
+            : await FinishAsync(http, evict, await store.UpdateProductAsync(id, ifMatch, input!, slug, cancellationToken).ConfigureAwait(false), p => p.RowVersion,
+                TypedResults.Ok, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Ok<DeletedOutput>, ProblemHttpResult>> DeleteProductAsync(
+        long id, HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken cancellationToken)
+    {
+        var (ifMatch, badMatch) = IfMatch(http);
+        return badMatch ?? await FinishAsync(http, evict, await store.DeleteProductAsync(id, ifMatch, cancellationToken).ConfigureAwait(false), null,
+            publishId => TypedResults.Ok(new DeletedOutput(id, publishId)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Ok<StockOutput>, ProblemHttpResult>> SetStockAsync(
+        long id, HttpContext http, AdminStore store, AdminCacheEviction evict, PublishConfig config, CancellationToken cancellationToken)
+    {
+        var (input, error) = await ReadAsync<StockInput>(http, config, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        return input!.Quantity is not (>= 0 and <= 100_000_000)
+            ? Invalid(new Dictionary<string, string[]> { ["quantity"] = ["required, 0 to 100,000,000"] })
+            : await FinishAsync(http, evict, await store.SetStockAsync(id, input.Quantity.Value, cancellationToken).ConfigureAwait(false), null,
+                TypedResults.Ok, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Ok<CategoryOutput>, ProblemHttpResult>> GetCategoryAsync(long id, AdminStore store, HttpContext http, CancellationToken cancellationToken) =>
+        await store.GetCategoryAsync(id, cancellationToken).ConfigureAwait(false) is { } category ? WithETag(http, category.RowVersion, TypedResults.Ok(category)) : NotFound($"category {id}");
+
+    private static Task<Results<Created<CategoryOutput>, ProblemHttpResult>> CreateCategoryAsync(
+        HttpContext http, AdminStore store, AdminCacheEviction evict, PublishConfig config, CancellationToken cancellationToken) =>
+        SaveCategoryAsync(null, http, store, evict, config, c => TypedResults.Created(string.Create(CultureInfo.InvariantCulture, $"/admin/categories/{c.Id}"), c), cancellationToken);
+
+    private static Task<Results<Ok<CategoryOutput>, ProblemHttpResult>> UpdateCategoryAsync(
+        long id, HttpContext http, AdminStore store, AdminCacheEviction evict, PublishConfig config, CancellationToken cancellationToken) =>
+        SaveCategoryAsync(id, http, store, evict, config, TypedResults.Ok, cancellationToken);
+
+    private static async Task<Results<Ok<DeletedOutput>, ProblemHttpResult>> DeleteCategoryAsync(
+        long id, HttpContext http, AdminStore store, AdminCacheEviction evict, CancellationToken cancellationToken)
+    {
+        var (ifMatch, badMatch) = IfMatch(http);
+        return badMatch ?? await FinishAsync(http, evict, await store.DeleteCategoryAsync(id, ifMatch, cancellationToken).ConfigureAwait(false), null,
+            publishId => TypedResults.Ok(new DeletedOutput(id, publishId)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Ok<ConfigOutput>, ProblemHttpResult>> GetConfigAsync(AdminStore store, HttpContext http, CancellationToken cancellationToken) =>
+        await store.GetConfigAsync(cancellationToken).ConfigureAwait(false) is { } config ? WithETag(http, config.Version, TypedResults.Ok(config)) : NotFound("site config");
+
+    private static async Task<Results<Ok<ConfigOutput>, ProblemHttpResult>> SetConfigAsync(
+        HttpContext http, AdminStore store, AdminCacheEviction evict, PublishConfig config, CancellationToken cancellationToken)
+    {
+        var (document, error) = await ReadAsync<JsonElement>(http, config, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (document.ValueKind != JsonValueKind.Object || document.GetRawText().Contains("\\u0000", StringComparison.Ordinal))
+        {
+            return Invalid(new Dictionary<string, string[]> { ["body"] = ["the site config document must be a JSON object, without NUL characters"] });
+        }
+
+        var (ifMatch, badMatch) = IfMatch(http);
+        return badMatch ?? await FinishAsync(http, evict, await store.SetConfigAsync(ifMatch, document, cancellationToken).ConfigureAwait(false), c => c.Version,
+            TypedResults.Ok, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Accepted<RepublishAccepted>, ProblemHttpResult>> RepublishAsync(
+        HttpContext http, AdminStore store, AdminCacheEviction evict, PublishConfig config, CancellationToken cancellationToken)
+    {
+        var (input, error) = await ReadAsync<RepublishInput>(http, config, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var errors = AdminValidation.Republish(input!);
+        return errors.Count > 0 ? Invalid(errors)
+            : await FinishAsync(http, evict, await store.RequestRepublishAsync(input!, cancellationToken).ConfigureAwait(false), null,
+                id => TypedResults.Accepted(string.Create(CultureInfo.InvariantCulture, $"/admin/publishes/{id}"), new RepublishAccepted(id, "pending")),
+                cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<PublishRun>>, ProblemHttpResult>> ListPublishesAsync(int? limit, PublishStatusReader reader, CancellationToken cancellationToken) =>
+        limit is < 1 or > 1000
+            ? Invalid(new Dictionary<string, string[]> { ["limit"] = ["1 to 1,000"] })
+            : TypedResults.Ok(await reader.RecentAsync(limit ?? 20, cancellationToken).ConfigureAwait(false));
+
+    private static async Task<Results<Ok<PublishRequestStatus>, ProblemHttpResult>> GetPublishRequestAsync(long id, PublishStatusReader reader, CancellationToken cancellationToken) =>
+        await reader.RequestAsync(id, cancellationToken).ConfigureAwait(false) is { } status ? TypedResults.Ok(status) : NotFound($"publish request {id}");
+
+    private static async Task<Results<TOk, ProblemHttpResult>> SaveCategoryAsync<TOk>(
+        long? id, HttpContext http, AdminStore store, AdminCacheEviction evict, PublishConfig config, Func<CategoryOutput, TOk> ok, CancellationToken cancellationToken)
+        where TOk : IResult
+    {
+        var (input, error) = await ReadAsync<CategoryInput>(http, config, cancellationToken).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
@@ -142,36 +184,43 @@ public static class AdminEndpoints
         }
 
         var errors = AdminValidation.Category(input!, out var slug);
-        return errors.Count > 0 ? Results.ValidationProblem(errors)
-            : await FinishAsync(http, evict, await store.SaveCategoryAsync(id, ifMatch, input!, slug, ct).ConfigureAwait(false), c => c.RowVersion,
-                c => id is null ? Results.Created(string.Create(CultureInfo.InvariantCulture, $"/admin/categories/{c.Id}"), c) : Results.Ok(c), ct).ConfigureAwait(false);
+        return errors.Count > 0 ? Invalid(errors)
+            : await FinishAsync(http, evict, await store.SaveCategoryAsync(id, ifMatch, input!, slug, cancellationToken).ConfigureAwait(false), c => c.RowVersion,
+                ok, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> FinishAsync<T>(HttpContext http, AdminCacheEviction evict, AdminOutcome<T> outcome, Func<T, long>? version, Func<T, IResult> ok, CancellationToken ct) =>
-        outcome switch
-        {
-            AdminOutcome<T>.Done done => await EvictThenAsync(http, evict, done, version, ok, ct).ConfigureAwait(false),
-            AdminOutcome<T>.NotFound nf => NotFound(nf.What),
-            AdminOutcome<T>.Stale stale => Results.Problem(statusCode: 412, title: "Precondition Failed",
-                detail: string.Create(CultureInfo.InvariantCulture, $"If-Match names an older row version; the current one is \"{stale.Current}\". Read it again and retry.")),
-            AdminOutcome<T>.Conflict c => Results.Problem(statusCode: 409, title: "Conflict", detail: c.Message, extensions: new Dictionary<string, object?> { ["field"] = c.Field }),
-            AdminOutcome<T>.Invalid i => Results.ValidationProblem(new Dictionary<string, string[]> { [i.Field] = [i.Message] }),
-            AdminOutcome<T>.Unprocessable u => Results.Problem(statusCode: 422, title: "Unprocessable Entity", detail: u.Message, extensions: new Dictionary<string, object?> { ["field"] = u.Field }),
-            _ => throw new InvalidOperationException("unknown outcome"),
-        };
-
-    private static async Task<IResult> EvictThenAsync<T>(HttpContext http, AdminCacheEviction evict, AdminOutcome<T>.Done done, Func<T, long>? version, Func<T, IResult> ok, CancellationToken ct)
+    /// <summary>A committed change: evict, set the ETag, answer; anything else: its problem.</summary>
+    private static async Task<Results<TOk, ProblemHttpResult>> FinishAsync<T, TOk>(
+        HttpContext http, AdminCacheEviction evict, AdminOutcome<T> outcome, Func<T, long>? version, Func<T, TOk> ok, CancellationToken cancellationToken)
+        where TOk : IResult
     {
-        await evict.AfterCommitAsync(done.EvictKeys, ct).ConfigureAwait(false);
-        if (version is not null)
+        switch (outcome)
         {
-            http.Response.Headers.ETag = ETag(version(done.Value));
-        }
+            case AdminOutcome<T>.Done done:
+                await evict.AfterCommitAsync(done.EvictKeys, cancellationToken).ConfigureAwait(false);
+                if (version is not null)
+                {
+                    http.Response.Headers.ETag = ETag(version(done.Value));
+                }
 
-        return ok(done.Value);
+                return ok(done.Value);
+            case AdminOutcome<T>.NotFound nf:
+                return NotFound(nf.What);
+            case AdminOutcome<T>.Stale stale:
+                return TypedResults.Problem(statusCode: 412, title: "Precondition Failed",
+                    detail: string.Create(CultureInfo.InvariantCulture, $"If-Match names an older row version; the current one is \"{stale.Current}\". Read it again and retry."));
+            case AdminOutcome<T>.Conflict c:
+                return TypedResults.Problem(statusCode: 409, title: "Conflict", detail: c.Message, extensions: new Dictionary<string, object?> { ["field"] = c.Field });
+            case AdminOutcome<T>.Invalid i:
+                return Invalid(new Dictionary<string, string[]> { [i.Field] = [i.Message] });
+            case AdminOutcome<T>.Unprocessable u:
+                return TypedResults.Problem(statusCode: 422, title: "Unprocessable Entity", detail: u.Message, extensions: new Dictionary<string, object?> { ["field"] = u.Field });
+            default:
+                throw new InvalidOperationException("unknown outcome");
+        }
     }
 
-    private static IResult WithETag(HttpContext http, long version, IResult result)
+    private static T WithETag<T>(HttpContext http, long version, T result)
     {
         http.Response.Headers.ETag = ETag(version);
         return result;
@@ -179,10 +228,13 @@ public static class AdminEndpoints
 
     private static string ETag(long version) => string.Create(CultureInfo.InvariantCulture, $"\"{version}\"");
 
-    private static IResult NotFound(string what) => Results.Problem(statusCode: 404, title: "Not Found", detail: $"{what} does not exist.");
+    private static ProblemHttpResult NotFound(string what) => TypedResults.Problem(statusCode: 404, title: "Not Found", detail: $"{what} does not exist.");
+
+    /// <summary>400 with an <c>errors</c> map naming each field (what <c>Results.ValidationProblem</c> answers).</summary>
+    private static ProblemHttpResult Invalid(IDictionary<string, string[]> errors) => TypedResults.Problem(new HttpValidationProblemDetails(errors));
 
     /// <summary>If-Match: absent (unconditional), or one quoted row version.</summary>
-    private static (long? Version, IResult? Error) IfMatch(HttpContext http)
+    private static (long? Version, ProblemHttpResult? Error) IfMatch(HttpContext http)
     {
         var value = http.Request.Headers.IfMatch.ToString();
         if (value.Length == 0)
@@ -198,14 +250,14 @@ public static class AdminEndpoints
 
         return long.TryParse(trimmed.Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
             ? (version, null)
-            : (null, Results.ValidationProblem(new Dictionary<string, string[]> { ["If-Match"] = ["one row version as returned in ETag, e.g. \"7\""] }));
+            : (null, Invalid(new Dictionary<string, string[]> { ["If-Match"] = ["one row version as returned in ETag, e.g. \"7\""] }));
     }
 
     /// <summary>Reads a JSON body within <c>api.adminMaxBodyBytes</c>: 413 past it, 400 naming the bad field.</summary>
-    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpContext http, CancellationToken ct)
+    private static async Task<(T? Value, ProblemHttpResult? Error)> ReadAsync<T>(HttpContext http, PublishConfig config, CancellationToken ct)
     {
-        var limit = http.RequestServices.GetRequiredService<PublishConfig>().Api.AdminMaxBodyBytes;
-        var tooLarge = Results.Problem(statusCode: 413, title: "Payload Too Large", detail: string.Create(CultureInfo.InvariantCulture, $"Admin request bodies are limited to {limit} bytes (api.adminMaxBodyBytes)."));
+        var limit = config.Api.AdminMaxBodyBytes;
+        var tooLarge = TypedResults.Problem(statusCode: 413, title: "Payload Too Large", detail: string.Create(CultureInfo.InvariantCulture, $"Admin request bodies are limited to {limit} bytes (api.adminMaxBodyBytes)."));
         if (http.Request.ContentLength > limit)
         {
             return (default, tooLarge);
@@ -213,7 +265,7 @@ public static class AdminEndpoints
 
         if (http.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
-            return (default, Results.Problem(statusCode: 415, title: "Unsupported Media Type", detail: "Send the body as application/json."));
+            return (default, TypedResults.Problem(statusCode: 415, title: "Unsupported Media Type", detail: "Send the body as application/json."));
         }
 
         var buffer = new byte[limit + 1];
@@ -233,73 +285,13 @@ public static class AdminEndpoints
         {
             var value = JsonSerializer.Deserialize<T>(buffer.AsSpan(0, read), Json);
             return value is null
-                ? (default, Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["a JSON object is required"] }))
+                ? (default, Invalid(new Dictionary<string, string[]> { ["body"] = ["a JSON object is required"] }))
                 : (value, null);
         }
         catch (JsonException e)
         {
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
-            return (default, Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [$"not valid JSON for this field: {e.Message.Split(". Path:")[0]}"] }));
+            return (default, Invalid(new Dictionary<string, string[]> { [field] = [$"not valid JSON for this field: {e.Message.Split(". Path:")[0]}"] }));
         }
     }
-}
-
-/// <summary>
-/// After a commit: evicts the Api's cached answers that depended on the changed keys, on every instance, and
-/// again <see cref="SecondEvictionDelay"/> later (a miss on another instance that read the old row just
-/// before the commit could otherwise put it back). Never fails the request: the change is committed and
-/// will be published whatever happens here; a failure is logged and the entries expire on their own.
-/// </summary>
-public sealed partial class AdminCacheEviction(ArtifactCache artifacts, IFusionCache cache, ReplicaFence fence, ILogger<AdminCacheEviction> logger)
-{
-    public static readonly TimeSpan SecondEvictionDelay = TimeSpan.FromSeconds(1);
-
-    public async Task AfterCommitAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        if (keys.Count == 0)
-        {
-            return;
-        }
-
-        // Not the request's token: a client that hangs up after the commit must not cancel the eviction.
-        await EvictAsync(keys, raiseFence: true).ConfigureAwait(false);
-        _ = Task.Run(async () =>
-        {
-            await Task.Delay(SecondEvictionDelay, CancellationToken.None).ConfigureAwait(false);
-            await EvictAsync(keys, raiseFence: false).ConfigureAwait(false);
-        }, CancellationToken.None);
-    }
-
-    private async Task EvictAsync(IReadOnlyList<string> keys, bool raiseFence)
-    {
-        try
-        {
-            // First the fence (reads racing this eviction go to the primary until the replica has the
-            // write), then the eviction itself.
-            if (raiseFence)
-            {
-                await fence.RaiseAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-
-            foreach (var key in keys)
-            {
-                if (key.StartsWith("stock:", StringComparison.Ordinal))
-                {
-                    await cache.RemoveByTagAsync(key, token: CancellationToken.None).ConfigureAwait(false);
-                }
-                else
-                {
-                    await artifacts.EvictKeyAsync(key, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (Exception e)
-        {
-            LogEvictionFailed(logger, string.Join(' ', keys), e);
-        }
-    }
-
-    [LoggerMessage(EventId = 5030, Level = LogLevel.Error, Message = "After a committed admin write, evicting {Keys} failed; cached answers expire on their own")]
-    private static partial void LogEvictionFailed(ILogger logger, string keys, Exception exception);
 }

@@ -24,6 +24,9 @@ public sealed record RepublishInput(bool? All, List<string>? Paths, List<string>
 
 public sealed record RepublishAccepted(long PublishId, string Status);
 
+/// <summary>What a delete answers: the deleted id and the outbox row that republishes.</summary>
+public sealed record DeletedOutput(long Deleted, long PublishId);
+
 public sealed record ConfigOutput(long Version, System.Text.Json.JsonElement Document, long? PublishId);
 
 /// <summary>Validation that names the field: problem-details 400 with an <c>errors</c> map.</summary>

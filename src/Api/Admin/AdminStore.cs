@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Static.Api.Database;
 using Static.Shared.Artifacts;
 
 namespace Static.Api.Admin;

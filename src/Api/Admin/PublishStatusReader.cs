@@ -1,3 +1,4 @@
+using Static.Api.Database;
 using Static.Shared.Outbox;
 using Static.Shared.Publishes;
 

@@ -1,25 +1,9 @@
 using System.Globalization;
 using Npgsql;
 using StackExchange.Redis;
+using Static.Api.Database;
 
 namespace Static.Api.Admin;
-
-/// <summary>
-/// The primary, for admin writes and migrations, when reads go to a replica. Disposes its data source only
-/// when it is not the read one (the container disposes that).
-/// </summary>
-public sealed class PrimaryDatabase(NpgsqlDataSource dataSource, bool owned) : IAsyncDisposable
-{
-    public NpgsqlDataSource DataSource { get; } = dataSource;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (owned)
-        {
-            await DataSource.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-}
 
 /// <summary>
 /// Keeps replica lag from refilling the cache with the value an admin write just replaced. The Api reads

@@ -5,6 +5,10 @@ using Npgsql;
 using Static.Api.Telemetry;
 using Static.Shared.Artifacts;
 using Static.Shared.Configuration;
+using ArtifactResult = Microsoft.AspNetCore.Http.HttpResults.Results<
+    Microsoft.AspNetCore.Http.HttpResults.FileContentHttpResult,
+    Microsoft.AspNetCore.Http.HttpResults.StatusCodeHttpResult,
+    Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>;
 
 namespace Static.Api.Artifacts;
 
@@ -21,14 +25,15 @@ internal static partial class ArtifactEndpoints
 
     public static IEndpointRouteBuilder MapArtifactEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapMethods("/manifest.json", Methods, ManifestAsync).WithName("Manifest").WithSummary("The live manifest root, as recorded in the publishes table.");
-        app.MapMethods("/stock", Methods, StockAsync).WithName("Stock").WithSummary("Stock levels for up to 200 product ids (?ids=1,2,3); never published, cached briefly in memory only.");
-        app.MapMethods("/categories/{slug}/{page}.json", Methods, ListingAsync).WithName("Listing").WithSummary("A category listing page; page 1 is the published artifact, later pages are served here only.");
-        app.MapMethods("/{**path}", Methods, ArtifactAsync).WithName("Artifact").WithSummary("Any stable path the publisher produces.");
+        var artifacts = app.MapGroup("").WithTags("artifacts");
+        artifacts.MapMethods("/manifest.json", Methods, ManifestAsync).WithName("Manifest").WithSummary("The live manifest root, as recorded in the publishes table.");
+        artifacts.MapMethods("/stock", Methods, StockAsync).WithName("Stock").WithSummary("Stock levels for up to 200 product ids (?ids=1,2,3); never published, cached briefly in memory only.");
+        artifacts.MapMethods("/categories/{slug}/{page}.json", Methods, ListingAsync).WithName("Listing").WithSummary("A category listing page; page 1 is the published artifact, later pages are served here only.");
+        artifacts.MapMethods("/{**path}", Methods, ArtifactAsync).WithName("Artifact").WithSummary("Any stable path the publisher produces.");
         return app;
     }
 
-    private static async Task<IResult> ArtifactAsync(HttpContext http, ArtifactCache cache, ApiMetrics metrics, PublishConfig config, CancellationToken cancellationToken)
+    private static async Task<ArtifactResult> ArtifactAsync(HttpContext http, ArtifactCache cache, ApiMetrics metrics, PublishConfig config, CancellationToken cancellationToken)
     {
         var path = ArtifactPath.TryParse(http.Request.Path.Value);
         if (path is null)
@@ -40,7 +45,7 @@ internal static partial class ArtifactEndpoints
         return await ServeAsync(http, cache, metrics, config, path, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> ListingAsync(HttpContext http, string slug, string page, ArtifactCache cache, ApiMetrics metrics, PublishConfig config,
+    private static async Task<ArtifactResult> ListingAsync(HttpContext http, string slug, string page, ArtifactCache cache, ApiMetrics metrics, PublishConfig config,
         IArtifactSource source, CancellationToken cancellationToken)
     {
         if (!Shared.Catalog.Slug.IsValid(slug) || page.Length == 0 || !(page[0] == '-' || char.IsAsciiDigit(page[0])))
@@ -80,7 +85,7 @@ internal static partial class ArtifactEndpoints
         }
     }
 
-    private static async Task<IResult> ManifestAsync(HttpContext http, LiveManifestReader manifests, PublishConfig config, CancellationToken cancellationToken)
+    private static async Task<ArtifactResult> ManifestAsync(HttpContext http, LiveManifestReader manifests, PublishConfig config, CancellationToken cancellationToken)
     {
         try
         {
@@ -99,7 +104,7 @@ internal static partial class ArtifactEndpoints
         }
     }
 
-    private static async Task<IResult> StockAsync(HttpContext http, StockReader stock, CancellationToken cancellationToken)
+    private static async Task<ArtifactResult> StockAsync(HttpContext http, StockReader stock, CancellationToken cancellationToken)
     {
         var raw = http.Request.Query["ids"];
         if (!TryParseIds(raw, out var ids, out var error))
@@ -119,7 +124,7 @@ internal static partial class ArtifactEndpoints
         }
     }
 
-    private static async Task<IResult> ServeAsync(HttpContext http, ArtifactCache cache, ApiMetrics metrics, PublishConfig config, ArtifactPath path, CancellationToken cancellationToken)
+    private static async Task<ArtifactResult> ServeAsync(HttpContext http, ArtifactCache cache, ApiMetrics metrics, PublishConfig config, ArtifactPath path, CancellationToken cancellationToken)
     {
         CacheAnswer answer;
         try
@@ -147,7 +152,7 @@ internal static partial class ArtifactEndpoints
         return Bytes(http, answer.Artifact.Body, answer.Artifact.ETag, answer.Artifact.ContentType);
     }
 
-    private static IResult Bytes(HttpContext http, byte[] body, string etag, string contentType)
+    private static ArtifactResult Bytes(HttpContext http, byte[] body, string etag, string contentType)
     {
         http.Response.Headers.ETag = etag;
         var ifNoneMatch = http.Request.Headers.IfNoneMatch;

@@ -16,7 +16,7 @@ public interface IArtifactSource
 /// Content-Type and the surrogate keys are the published object's. The ETag is the quoted MD5 hex of the
 /// bytes: what S3 (and s3rver) give the same object.
 /// </summary>
-public sealed class DatabaseArtifactSource(ArtifactDataReader reader, RendererSource renderers, PublishConfig config, Admin.ReplicaFence fence, Admin.PrimaryDatabase primary) : IArtifactSource
+public sealed class DatabaseArtifactSource(ArtifactDataReader reader, RendererSource renderers, PublishConfig config, Admin.ReplicaFence fence, Database.PrimaryDatabase primary) : IArtifactSource
 {
     private readonly ArtifactDataReader primaryReader = new(primary.DataSource);
 
@@ -33,7 +33,7 @@ public sealed class DatabaseArtifactSource(ArtifactDataReader reader, RendererSo
 
         var renderer = await renderers.GetAsync().ConfigureAwait(false);
         var artifact = await renderer.RenderAsync(data).ConfigureAwait(false);
-        return new CachedArtifact(true, artifact.Body, ETagOf(artifact.Body), artifact.ContentType, SurrogateKeys.Format(SurrogateKeys.For(data.Path, artifact.DependencyKeys)), 0)
+        return new CachedArtifact(true, artifact.Body, ETagOf(artifact.Body), artifact.ContentType, SurrogateKeys.Format(SurrogateKeys.For(data.Path, artifact.DependencyKeys)))
         {
             EvictionTags = [SurrogateKeys.PathTag(data.Path.Path), .. artifact.DependencyKeys],
         };

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Static.Api.Artifacts;
 
@@ -19,20 +20,22 @@ internal static class BenchEndpoints
             context.HttpContext.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
                 ? await next(context).ConfigureAwait(false)
                 : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Loopback only"));
-        group.MapPost("/evict", async (string key, ArtifactCache cache, CancellationToken cancellationToken) =>
-        {
-            if (key.StartsWith('/'))
-            {
-                await cache.EvictPathAsync(key, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await cache.EvictKeyAsync(key, cancellationToken).ConfigureAwait(false);
-            }
-
-            return TypedResults.NoContent();
-        });
+        group.MapPost("/evict", EvictAsync);
         return app;
+    }
+
+    private static async Task<NoContent> EvictAsync(string key, ArtifactCache cache, CancellationToken cancellationToken)
+    {
+        if (key.StartsWith('/'))
+        {
+            await cache.EvictPathAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await cache.EvictKeyAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        return TypedResults.NoContent();
     }
 
     private static byte[] CreateConstant()

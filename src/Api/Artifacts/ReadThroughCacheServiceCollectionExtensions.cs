@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
 using StackExchange.Redis;
+using Static.Api.Admin;
+using Static.Api.Database;
 using Static.Api.Telemetry;
 using Static.Templates;
 using ZiggyCreatures.Caching.Fusion;
@@ -14,9 +17,10 @@ internal static class ReadThroughCacheServiceCollectionExtensions
     /// <summary>
     /// FusionCache as the tiers: memory (L1), Redis (L2) through IDistributedCache, and the Redis backplane
     /// that carries evictions to every instance's L1. <paramref name="cacheName"/> separates the keys and the
-    /// backplane channel of independent deployments (and of tests sharing one Redis).
+    /// backplane channel of independent deployments (and of tests sharing one Redis). L2 and the backplane
+    /// use the process's one <see cref="IConnectionMultiplexer"/> (<c>AddRedis</c>), not connections of their own.
     /// </summary>
-    public static IServiceCollection AddReadThroughCache(this IServiceCollection services, string redis, string cacheName)
+    public static IServiceCollection AddReadThroughCache(this IServiceCollection services, string cacheName)
     {
         services.TryAddSingleton<ApiMetrics>();
         services.TryAddSingleton<DatabaseHealth>();
@@ -25,12 +29,8 @@ internal static class ReadThroughCacheServiceCollectionExtensions
         services.TryAddSingleton<LiveManifestReader>();
         services.TryAddSingleton<StockReader>();
         services.TryAddSingleton(_ => new RendererSource(ArtifactRenderer.CreateAsync));
-
-        var redisOptions = ConfigurationOptions.Parse(redis);
-        redisOptions.AbortOnConnectFail = false;
-        redisOptions.ConnectTimeout = 1000;
-        redisOptions.SyncTimeout = 500;
-        redisOptions.AsyncTimeout = 500;
+        services.TryAddSingleton(sp => new ReplicaFence(sp.GetRequiredService<PrimaryDatabase>(), sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<IConnectionMultiplexer>(), cacheName, sp.GetRequiredService<ILogger<ReplicaFence>>()));
 
         services.AddFusionCache()
             .WithOptions(o =>
@@ -46,8 +46,12 @@ internal static class ReadThroughCacheServiceCollectionExtensions
                 TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
                     ApiCacheJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
             }))
-            .WithDistributedCache(new RedisCache(new RedisCacheOptions { ConfigurationOptions = redisOptions, InstanceName = "" }))
-            .WithBackplane(new RedisBackplane(new RedisBackplaneOptions { ConfigurationOptions = redisOptions }));
+            .WithDistributedCache(sp => new RedisCache(new RedisCacheOptions { ConnectionMultiplexerFactory = SharedConnection(sp), InstanceName = "" }))
+            .WithBackplane(sp => new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = SharedConnection(sp) }));
         return services;
     }
+
+    // Resolved when L2 or the backplane first connects, not when the cache is built.
+    private static Func<Task<IConnectionMultiplexer>> SharedConnection(IServiceProvider services) =>
+        () => Task.FromResult(services.GetRequiredService<IConnectionMultiplexer>());
 }

@@ -14,12 +14,15 @@ internal static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Text("ok"))
+        var health = app.MapGroup("").WithTags("health");
+        health.MapGet("/healthz", Alive)
             .WithName("Alive").WithSummary("The process is up.");
-        app.MapGet("/readyz", ReadyAsync)
+        health.MapGet("/readyz", ReadyAsync)
             .WithName("Ready").WithSummary("PostgreSQL and Redis are reachable.");
         return app;
     }
+
+    private static ContentHttpResult Alive() => TypedResults.Text("ok");
 
     private static async Task<Results<Ok<ReadinessReport>, JsonHttpResult<ReadinessReport>>> ReadyAsync(
         NpgsqlDataSource dataSource, IConnectionMultiplexer redis, CancellationToken cancellationToken)

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Npgsql;
-using Static.Api.Admin;
+using Static.Api.Database;
 using Static.Shared.Outbox;
 using Static.Shared.Publishes;
 

@@ -1,41 +1,42 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Static.Shared.Configuration;
 
 /// <summary>
-/// publish-config.json: what is published, where, and how. Bound with unknown keys rejected and validated
-/// at start-up by <see cref="PublishConfigLoader"/>; each section is documented in README.md.
+/// publish-config.json: what is published, where, and how. Bound with unknown keys rejected (<see cref="PublishConfigBinding"/>) and
+/// validated at start-up by <see cref="PublishConfigValidator"/>; each section is documented in README.md.
 /// </summary>
 public sealed class PublishConfig
 {
-    [Required]
+    [Required, ValidateObjectMembers]
     public SiteSection Site { get; set; } = new();
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public CatalogSection Catalog { get; set; } = new();
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public SeedSection Seed { get; set; } = new();
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public StoreSection Store { get; set; } = new();
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public PublishSection Publish { get; set; } = new();
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public ScheduleSection Schedule { get; set; } = new();
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public RetentionSection Retention { get; set; } = new();
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public ApiSection Api { get; set; } = new();
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public CdnSection Cdn { get; set; } = new();
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public OutboxSection Outbox { get; set; } = new();
 }
 
@@ -95,7 +96,7 @@ public sealed class CloudFrontSection
     public string ApiDomain { get; set; } = "api.example.com";
 
     /// <summary>Region of the S3 bucket (the origin's domain is {bucket}.s3.{region}.amazonaws.com).</summary>
-    [Required, RegularExpression("^[a-z]{2}-[a-z]+-[0-9]$", ErrorMessage = "must be an AWS region such as eu-west-1")]
+    [Required, RegularExpression("^[a-z]{2}-[a-z]+-[0-9]$", ErrorMessage = "The field {0} must be an AWS region such as eu-west-1")]
     public string BucketRegion { get; set; } = "us-east-1";
 }
 
@@ -113,7 +114,7 @@ public sealed class CdnSection
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan NotFoundTtl { get; set; } = TimeSpan.FromSeconds(5);
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public CloudFrontSection CloudFront { get; set; } = new();
 
     /// <summary>Surrogate keys per PURGE request (each becomes part of one header).</summary>
@@ -230,7 +231,7 @@ public sealed class PublishSection
     [Range(16, 100_000)]
     public int CategoriesPerShard { get; set; } = 512;
 
-    [Required]
+    [Required, ValidateObjectMembers]
     public CacheControlSection CacheControl { get; set; } = new();
 }
 
@@ -259,7 +260,7 @@ public sealed class SiteSection
     public string Name { get; set; } = "Static Demo Shop";
 
     /// <summary>ISO 4217 code the demo catalog prices in.</summary>
-    [Required, RegularExpression("^[A-Z]{3}$", ErrorMessage = "must be a three-letter ISO 4217 code such as EUR")]
+    [Required, RegularExpression("^[A-Z]{3}$", ErrorMessage = "The field {0} must be a three-letter ISO 4217 code such as EUR")]
     public string Currency { get; set; } = "EUR";
 }
 
@@ -299,7 +300,7 @@ public sealed class StoreSection
     public StoreKind Kind { get; set; } = StoreKind.S3;
 
     /// <summary>Bucket for <c>s3</c>; the environment's STATIC_S3_BUCKET wins when set.</summary>
-    [Required, RegularExpression("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", ErrorMessage = "must be a valid S3 bucket name")]
+    [Required, RegularExpression("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", ErrorMessage = "The field {0} must be a valid S3 bucket name")]
     public string Bucket { get; set; } = "static-site";
 
     /// <summary>Folder for <c>folder</c>, relative to the config file.</summary>
