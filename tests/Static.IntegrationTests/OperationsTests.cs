@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Static.IntegrationTests.Infrastructure;
 using Static.Publisher.Cli;
@@ -158,9 +159,12 @@ public sealed class OperationsTests
     {
         await using var servers = await IsolatedServers.CreateAsync();
         await PublisherHarness.SeedAsync(servers, products: 10, categories: 2);
-        var config = PublishConfigLoader.Load(PublisherHarness.ConfigPath, new System.Collections.Hashtable());
-        config.Schedule.FullPublishCron = "0/1 * * * * ?";   // every second
-        using var host = RunCommand.Build(config, PublisherHarness.Settings(servers), PublisherHarness.ConfigPath);
+        var configuration = new ConfigurationBuilder()
+            .AddConfiguration(PublishConfigLoader.Build(PublisherHarness.ConfigPath, new System.Collections.Hashtable()))
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["schedule:fullPublishCron"] = "0/1 * * * * ?" })   // every second
+            .Build();
+        using var host = RunCommand.Build(configuration, PublisherHarness.Settings(servers), PublisherHarness.ConfigPath);
+        host.Services.ValidatePublishConfig();
         await host.Services.GetRequiredService<Static.Shared.Catalog.MigrationRunner>().ApplyAsync(CancellationToken.None);
         await host.StartAsync();
         try

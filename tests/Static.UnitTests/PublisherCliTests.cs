@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Static.Publisher.Cli;
 using Static.Shared.Configuration;
 
@@ -63,4 +65,43 @@ public sealed class PublisherCliTests
             Directory.Delete(dir, recursive: true);
         }
     }
+}
+
+/// <summary><c>publisher run</c>'s host: publish-config.json and its overrides through the options pattern, validated on start.</summary>
+public sealed class RunHostOptionsTests
+{
+    private static readonly StackSettings OfflineDatabase = StackSettings.Load(_ => null, stackEnvPath: null) with
+    {
+        Database = "Host=127.0.0.1;Port=1;Database=none",
+    };
+
+    [Theory]
+    [InlineData("catalog:listingPageSize", "0", "catalog.listingPageSize")]
+    [InlineData("api:l1Duration", "02:00:00", "api.l1Duration")]
+    [InlineData("schedule:fullPublishCron", "every hour", "schedule.fullPublishCron")]
+    public void An_override_that_breaks_a_rule_stops_the_service_host_naming_the_field(string key, string value, string field)
+    {
+        var error = Assert.Throws<ConfigException>(() =>
+        {
+            using var host = RunCommand.Build(Layered(key, value), OfflineDatabase, ConfigPath);
+            host.Services.ValidatePublishConfig();
+        });
+        Assert.Contains(field, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_services_get_the_bound_and_validated_config_with_its_overrides()
+    {
+        using var host = RunCommand.Build(Layered("catalog:listingPageSize", "17"), OfflineDatabase, ConfigPath);
+        host.Services.ValidatePublishConfig();
+        Assert.Equal(17, host.Services.GetRequiredService<PublishConfig>().Catalog.ListingPageSize);
+    }
+
+    private static string ConfigPath => Path.Combine(PublishConfigLoaderTests.FindRoot(), "publish-config.json");
+
+    private static IConfiguration Layered(string key, string value) =>
+        new ConfigurationBuilder()
+            .AddConfiguration(PublishConfigLoader.Build(ConfigPath, new System.Collections.Hashtable()))
+            .AddInMemoryCollection(new Dictionary<string, string?> { [key] = value })
+            .Build();
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -26,9 +27,12 @@ internal static partial class RunCommand
                 return PublisherCli.ExitUsage;
             }
 
+            // The service's own host binds publish-config.json and its STATIC_CONFIG__ overrides through the
+            // options pattern and validates them (every field, the cron included) before anything runs.
+            IHost host;
             try
             {
-                PublisherScheduling.Validate(loaded.Config);
+                host = Build(PublishConfigLoader.Build(loaded.ConfigPath), loaded.Stack, loaded.ConfigPath);
             }
             catch (ConfigException e)
             {
@@ -36,7 +40,17 @@ internal static partial class RunCommand
                 return PublisherCli.ExitUsage;
             }
 
-            using var host = Build(loaded.Config, loaded.Stack, loaded.ConfigPath);
+            using var owned = host;
+            try
+            {
+                host.Services.ValidatePublishConfig();
+            }
+            catch (ConfigException e)
+            {
+                await context.Error.WriteLineAsync($"error: {loaded.ConfigPath}: {e.Message}").ConfigureAwait(false);
+                return PublisherCli.ExitUsage;
+            }
+
             await host.Services.GetRequiredService<MigrationRunner>().ApplyAsync(cancellationToken).ConfigureAwait(false);
             await LogLastPublishAsync(host.Services, cancellationToken).ConfigureAwait(false);
             // Templates compile now, and a dry run walks the publish path once (bucket check, live rows,
@@ -49,15 +63,23 @@ internal static partial class RunCommand
         return command;
     }
 
-    /// <summary>The service's host; tests build the same one.</summary>
-    public static IHost Build(PublishConfig config, StackSettings stack, string configPath, Action<IServiceCollection>? configure = null)
+    /// <summary>
+    /// The service's host; tests build the same one. <paramref name="configuration"/> is publish-config.json with
+    /// its overrides (<see cref="PublishConfigLoader.Build"/>), bound and validated through the options pattern
+    /// (<see cref="PublishConfigServiceCollectionExtensions.AddPublishConfig"/>): the services get the validated
+    /// <see cref="PublishConfig"/>. The store, the CDN and the schedule are chosen from the same configuration
+    /// while registering; a bad value there is a <see cref="ConfigException"/> naming the field.
+    /// </summary>
+    public static IHost Build(IConfiguration configuration, StackSettings stack, string configPath, Action<IServiceCollection>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(stack);
+        var config = new PublishConfig();
+        PublishConfigBinding.Bind(configuration, config);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).AddFilter("Npgsql", LogLevel.Warning).AddFilter("Quartz", LogLevel.Warning);
         configure?.Invoke(builder.Services);
         builder.Services
-            .AddSingleton(config)
+            .AddPublishConfig(configuration)
             .AddCatalogStore(stack.RequireDatabase())
             .AddObjectStore(config, stack, Path.GetDirectoryName(Path.GetFullPath(configPath))!)
             .AddCdnInvalidation(config, stack)

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Quartz;
 using Static.Shared.Configuration;
 
@@ -29,6 +31,8 @@ public static class PublisherScheduling
     public static IServiceCollection AddPublisherSchedule(this IServiceCollection services, PublishConfig config, string connectionString)
     {
         Validate(config);
+        // The host's options validation checks the cron too, with every other field, on start.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PublishConfig>, ScheduleValidator>());
         services.AddQuartz(SchedulerName, q =>
         {
             q.UseDefaultThreadPool(maxConcurrency: 2);
@@ -51,5 +55,22 @@ public static class PublisherScheduling
         services.AddSingleton<OutboxDrainer>();
         services.AddHostedService<OutboxListener>();
         return services;
+    }
+
+    /// <summary><see cref="Validate"/> as an options validator, so <c>publisher run</c>'s host checks it on start.</summary>
+    private sealed class ScheduleValidator : IValidateOptions<PublishConfig>
+    {
+        public ValidateOptionsResult Validate(string? name, PublishConfig options)
+        {
+            try
+            {
+                PublisherScheduling.Validate(options);
+                return ValidateOptionsResult.Success;
+            }
+            catch (ConfigException e)
+            {
+                return ValidateOptionsResult.Fail(e.Message);
+            }
+        }
     }
 }
