@@ -111,6 +111,50 @@ public sealed class ApiCacheTests
     }
 
     [Fact]
+    public async Task A_read_in_flight_is_still_cached_when_other_instances_fill_their_caches_meanwhile()
+    {
+        // Instance A's read of /products/7.json is held; meanwhile instance B (same deployment) fills its cache
+        // with other paths, which FusionCache announces on the backplane, and instance C of another deployment
+        // (another cache name) does the same. Neither is an eviction: A's answer must still be cached.
+        var counter = new CountingSource.Counter { Gate = new SemaphoreSlim(0) };
+        await using var api = await ApiTests.SeededApiAsync(
+            settings: new Dictionary<string, string?> { ["Static:Api:L1Duration"] = "00:05:00", ["Static:Api:L2Duration"] = "00:05:00" },
+            services: s => CountingSource.Replace(s, counter));
+        await using var sameDeployment = new ApiFactory(api.Servers.Database.ConnectionString, api.Factory.CacheName);
+        await using var otherDeployment = new ApiFactory(api.Servers.Database.ConnectionString, "t" + Guid.NewGuid().ToString("N")[..12]);
+        using var a = api.Factory.CreateClient();
+        using var b = sameDeployment.CreateClient();
+        using var c = otherDeployment.CreateClient();
+        await b.GetAsync("/healthz");
+        await c.GetAsync("/healthz");
+
+        var heard = 0;
+        api.Factory.Services.GetRequiredService<ZiggyCreatures.Caching.Fusion.IFusionCache>().Events.Backplane.MessageReceived += (_, _) => Interlocked.Increment(ref heard);
+
+        var held = a.GetStringAsync("/products/7.json");
+        await counter.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        foreach (var path in new[] { "/products/3.json", "/products/4.json", "/products/5.json" })
+        {
+            (await b.GetAsync(path)).Dispose();
+            (await c.GetAsync(path)).Dispose();
+        }
+
+        // B's notifications reach A (the backplane works); then the held read finishes.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Volatile.Read(ref heard) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "instance A never heard instance B on the backplane");
+            await Task.Delay(20);
+        }
+
+        counter.Gate.Release(100);
+        await held;
+        Assert.Equal(1, counter.Reads);
+        await a.GetStringAsync("/products/7.json");
+        Assert.Equal(1, counter.Reads);   // served from A's cache: no second read
+    }
+
+    [Fact]
     public async Task The_cache_tiers_and_the_app_share_one_Redis_multiplexer()
     {
         // The client name goes in the connection string, so that every multiplexer built from it, ours or one a
@@ -120,9 +164,6 @@ public sealed class ApiCacheTests
         await using var api = await ApiTests.SeededApiAsync(settings: new Dictionary<string, string?> { ["Static:Redis"] = endpoint + ",name=" + name });
         using var client = api.Factory.CreateClient();
         await client.GetStringAsync("/products/2.json");                    // L2 writes (in the background)
-        await api.Factory.Services.GetRequiredService<ArtifactCache>().EvictKeyAsync(DependencyKeys.Product(2), CancellationToken.None);   // backplane
-        await client.GetAsync("/readyz");                                   // the app's own use (the probe)
-
         using var redis = await ConnectionMultiplexer.ConnectAsync(endpoint + ",allowAdmin=true");
         var server = redis.GetServer(redis.GetEndPoints()[0]);
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -131,6 +172,10 @@ public sealed class ApiCacheTests
             Assert.True(DateTime.UtcNow < deadline, "L2 never wrote the answer to Redis");
             await Task.Delay(50);
         }
+
+        // Only after L2 has written: the eviction removes that entry again.
+        await api.Factory.Services.GetRequiredService<ArtifactCache>().EvictKeyAsync(DependencyKeys.Product(2), CancellationToken.None);   // backplane
+        await client.GetAsync("/readyz");                                   // the app's own use (the probe)
 
         // One multiplexer is one interactive and one subscription connection; L2 and the backplane on
         // multiplexers of their own would add theirs under the same name.

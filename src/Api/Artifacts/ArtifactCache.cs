@@ -3,6 +3,7 @@ using Static.Api.Telemetry;
 using Static.Shared.Artifacts;
 using Static.Shared.Configuration;
 using ZiggyCreatures.Caching.Fusion;
+using ZiggyCreatures.Caching.Fusion.Backplane;
 
 namespace Static.Api.Artifacts;
 
@@ -39,7 +40,13 @@ public sealed class ArtifactCache
         this.config = config;
         this.health = health;
         this.metrics = metrics;
-        cache.Events.Backplane.MessageReceived += (_, _) => Interlocked.Increment(ref evictions);
+        cache.Events.Backplane.MessageReceived += (_, e) =>
+        {
+            if (MayEvict(e.Message))
+            {
+                Interlocked.Increment(ref evictions);
+            }
+        };
         cache.Events.Memory.Hit += (_, _) => metrics.Hit("l1");
         cache.Events.Distributed.Hit += (_, _) => metrics.Hit("l2");
     }
@@ -133,6 +140,16 @@ public sealed class ArtifactCache
         Interlocked.Increment(ref evictions);
         return cache.RemoveByTagAsync(dependencyKey, token: cancellationToken);
     }
+
+    /// <summary>
+    /// Whether a backplane message can mean that what a read in flight got is now old: a remove or an expire,
+    /// or a set of anything but an artifact (<c>RemoveByTag</c> arrives as a set of FusionCache's tag entry).
+    /// Another instance caching an artifact it just read is not an eviction: counting those would keep every
+    /// read that overlaps any other instance's cache fill from being cached.
+    /// </summary>
+    internal static bool MayEvict(BackplaneMessage? message) =>
+        message is null || message.Action != BackplaneMessageAction.EntrySet
+        || message.CacheKey is not { } key || !key.Contains(":" + KeyPrefix, StringComparison.Ordinal);
 
     private static bool IsDatabaseFailure(Exception e) =>
         e is NpgsqlException or TimeoutException || e.InnerException is NpgsqlException or System.Net.Sockets.SocketException;

@@ -17,7 +17,7 @@ internal static class ReadThroughCacheServiceCollectionExtensions
     /// <summary>
     /// FusionCache as the tiers: memory (L1), Redis (L2) through IDistributedCache, and the Redis backplane
     /// that carries evictions to every instance's L1. <paramref name="cacheName"/> separates the keys and the
-    /// backplane channel of independent deployments (and of tests sharing one Redis). L2 and the backplane
+    /// backplane channel (<c>BackplaneChannelPrefix</c>) of independent deployments (and of tests sharing one Redis). L2 and the backplane
     /// use the process's one <see cref="IConnectionMultiplexer"/> (<c>AddRedis</c>), not connections of their own.
     /// </summary>
     public static IServiceCollection AddReadThroughCache(this IServiceCollection services, string cacheName)
@@ -36,6 +36,10 @@ internal static class ReadThroughCacheServiceCollectionExtensions
             .WithOptions(o =>
             {
                 o.CacheKeyPrefix = cacheName + ":";
+                // The backplane's channel too: by default it is named after FusionCache's CacheName
+                // ("FusionCache"), so every deployment on one Redis, whatever its key prefix, would hear
+                // every other's notifications.
+                o.BackplaneChannelPrefix = cacheName;
                 // A Redis that fails is left alone for a few seconds instead of being waited on per request.
                 o.DistributedCacheCircuitBreakerDuration = TimeSpan.FromSeconds(2);
                 o.BackplaneCircuitBreakerDuration = TimeSpan.FromSeconds(2);
