@@ -60,9 +60,10 @@ try
     // What the host validates when it starts, now: a bad setting stops the Api before it migrates anything.
     app.Services.ValidatePublishConfig();
 }
-catch (ConfigException e)
+catch (Exception e) when (e is ConfigException or InvalidOperationException)
 {
-    await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+    // Named like the CLI names it: the file (its overrides and Static:Api:* included), then the field.
+    await Console.Error.WriteLineAsync($"error: {PublishConfigLoader.Locate()}: {e.Message}").ConfigureAwait(false);
     return 2;
 }
 

@@ -35,7 +35,15 @@ public sealed class OperationsTests
         var rollback = await harness.Services.GetRequiredService<RollbackService>().RollbackAsync(v1.Version!.Value, CancellationToken.None);
         Assert.Equal(v1.Version, rollback.RestoredVersion);
 
-        Assert.Equal(v1Root, (await harness.S3.GetAsync(ObjectKeys.ManifestRoot, CancellationToken.None))!.Body);
+        // Versions only move forward: the restored content is live under the rollback's own, newer version,
+        // and the root is version 1's except for "version" and "restores".
+        var rolledRoot = (await harness.S3.GetAsync(ObjectKeys.ManifestRoot, CancellationToken.None))!.Body;
+        var live = ManifestSharding.DeserializeRoot(rolledRoot);
+        Assert.Equal(rollback.Run, live.Version);
+        Assert.True(live.Version > v2.Version!.Value, $"the rollback's version {live.Version} is not after {v2.Version}");
+        Assert.Equal(v1.Version, live.Restores);
+        Assert.Equal(v1Root, ManifestSharding.Serialize(live with { Version = v1.Version!.Value, Restores = null }));
+        Assert.Contains("\"restores\":" + v1.Version, System.Text.Encoding.UTF8.GetString(rolledRoot), StringComparison.Ordinal);
         var restored = await ReadStableAsync(harness);
         Assert.Equal(v1Bytes.Keys.Order(), restored.Keys.Order());
         foreach (var (path, bytes) in v1Bytes)
@@ -50,7 +58,7 @@ public sealed class OperationsTests
         var job = new FullPublishJob(harness.Publisher, harness.Services.GetRequiredService<PublishHealth>(), Microsoft.Extensions.Logging.Abstractions.NullLogger<FullPublishJob>.Instance);
         await job.RunAsync(CancellationToken.None);
         Assert.False(harness.Services.GetRequiredService<PublishHealth>().LastSucceeded);
-        Assert.Equal(v1Root, (await harness.S3.GetAsync(ObjectKeys.ManifestRoot, CancellationToken.None))!.Body);
+        Assert.Equal(rolledRoot, (await harness.S3.GetAsync(ObjectKeys.ManifestRoot, CancellationToken.None))!.Body);
         await Assert.ThrowsAsync<PublishPausedException>(() => harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None));
         var error = new StringWriter();
         Assert.Equal(PublisherCli.ExitPaused, await PublisherCli.RunAsync(["publish"], TextWriter.Null, error, PublisherHarness.Settings(servers), PublisherHarness.ConfigPath));
@@ -64,6 +72,11 @@ public sealed class OperationsTests
         Assert.True(current.ContainsKey("/products/500.html"));
         Assert.False(current.ContainsKey("/products/20.html"));
         Assert.True(resumed.Version > v2.Version);
+
+        // Publish, publish, rollback, resume: every version the store served is newer than the one before.
+        Assert.True(v1.Version < v2.Version && v2.Version < rollback.Run && rollback.Run < resumed.Version,
+            $"versions went {v1.Version}, {v2.Version}, {rollback.Run}, {resumed.Version}");
+        Assert.Equal(resumed.Version, ManifestSharding.DeserializeRoot((await harness.S3.GetAsync(ObjectKeys.ManifestRoot, CancellationToken.None))!.Body).Version);
     }
 
     [Fact]

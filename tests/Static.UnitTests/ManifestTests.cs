@@ -49,4 +49,22 @@ public sealed class ManifestTests
         Assert.Equal(ContentHash.Sha256(bytesA)[..16], hashA);
         Assert.Equal($"_manifest/site.{hashA}.json", ObjectKeys.Shard("site", hashA));
     }
+
+    [Fact]
+    public void An_ordinary_root_has_no_restores_field_and_a_rollback_root_names_the_version_it_restores()
+    {
+        var shards = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["site"] = "0123456789abcdef" };
+        var ordinary = new ManifestRoot(ObjectKeys.FormatVersion, 7, ObjectKeys.ShardUrlTemplate, ObjectKeys.ImmutableUrlTemplate, shards);
+        var text = System.Text.Encoding.UTF8.GetString(ManifestSharding.Serialize(ordinary));
+        Assert.DoesNotContain("restores", text, StringComparison.Ordinal);
+        Assert.Equal("{\"format\":1,\"version\":7,\"shardUrl\":\"/_manifest/{shard}.{hash}.json\",\"immutableUrl\":\"/_immutable/{sha256}{ext}\",\"shards\":{\"site\":\"0123456789abcdef\"}}", text);
+
+        var rollback = ordinary with { Version = 9, Restores = 7 };
+        var bytes = ManifestSharding.Serialize(rollback);
+        Assert.EndsWith(",\"restores\":7}", System.Text.Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+        var read = ManifestSharding.DeserializeRoot(bytes);
+        Assert.Equal(9, read.Version);
+        Assert.Equal(7, read.Restores);
+        Assert.Null(ManifestSharding.DeserializeRoot(ManifestSharding.Serialize(ordinary)).Restores);
+    }
 }

@@ -61,6 +61,24 @@ public sealed partial class RollbackService(
             copies[path] = copy;
         }).ConfigureAwait(false);
 
+        // Versions only move forward: the restored content goes live under a new version number (this run's),
+        // its root naming the version it restores. Nothing has been written yet.
+        var run = await publishes.StartRollbackAsync(target, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RestoreAsync(target, run, root with { Version = run, Restores = target }, entries, copies, changed, removed, watch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await publishes.FailRunAsync(run, e.Message).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<RollbackResult> RestoreAsync(
+        long target, long run, ManifestRoot root, Dictionary<string, (string Sha, string Shard)> entries, ConcurrentDictionary<string, StoredObject> copies,
+        List<string> changed, List<string> removed, Stopwatch watch, CancellationToken cancellationToken)
+    {
         var rows = new ConcurrentBag<ArtifactRow>();
         await Parallel.ForEachAsync(changed, Options(cancellationToken), async (path, ct) =>
         {
@@ -90,7 +108,7 @@ public sealed partial class RollbackService(
         }
 
         invalidations.Sort(StringComparer.Ordinal);
-        var run = await RecordAsync(target, rootBytes, [.. rows], removed, entries.Count, changed.Count, invalidations, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(target, run, rootBytes, [.. rows], removed, entries.Count, changed.Count, invalidations, cancellationToken).ConfigureAwait(false);
         await pending.DeliverAsync(cancellationToken).ConfigureAwait(false);
         LogRolledBack(logger, target, run, changed.Count, removed.Count);
         return new RollbackResult(target, run, changed.Count, removed.Count, entries.Count - changed.Count, invalidations, watch.Elapsed);
@@ -129,11 +147,11 @@ public sealed partial class RollbackService(
         return new Dictionary<string, (string Sha, string Shard)>(entries, StringComparer.Ordinal);
     }
 
-    private async Task<long> RecordAsync(long target, byte[] rootBytes, ArtifactRow[] rows, List<string> removed, int total, int restored, List<string> invalidations, CancellationToken cancellationToken)
+    private async Task RecordAsync(long target, long run, byte[] rootBytes, ArtifactRow[] rows, List<string> removed, int total, int restored, List<string> invalidations, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var run = await PublishesStore.RecordRollbackAsync(connection, transaction, new RollbackRun(
+        await PublishesStore.RecordRollbackAsync(connection, transaction, run, new RollbackRun(
             target, total, restored, removed.Count, rows.Sum(r => (long)r.Size), Encoding.UTF8.GetString(rootBytes), ContentHash.Sha256(rootBytes)),
             cancellationToken).ConfigureAwait(false);
 
@@ -157,7 +175,6 @@ public sealed partial class RollbackService(
 
         await Edge.PendingInvalidations.AddAsync(connection, transaction, run, invalidation, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return run;
     }
 
     private ParallelOptions Options(CancellationToken cancellationToken) =>

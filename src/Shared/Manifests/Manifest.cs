@@ -9,14 +9,17 @@ namespace Static.Shared.Manifests;
 /// <summary>
 /// The manifest root, served at <c>/manifest.json</c> with a short TTL: the version and the hash of every
 /// shard. A client keeps the last root it saw, fetches only the shards whose hash changed, and from them
-/// only the artifacts whose hash changed. The contract is docs/manifest.md.
+/// only the artifacts whose hash changed. Versions only move forward: a rollback publishes a new version
+/// whose content is the old one's, naming it in <see cref="Restores"/> (absent otherwise, so an ordinary
+/// root's bytes do not change). The contract is docs/manifest.md.
 /// </summary>
 public sealed record ManifestRoot(
     int Format,
     long Version,
     string ShardUrl,
     string ImmutableUrl,
-    SortedDictionary<string, string> Shards);
+    SortedDictionary<string, string> Shards,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Restores = null);
 
 /// <summary>One shard: stable path -> SHA-256 (hex) of the artifact's bytes. Content-addressed and immutable.</summary>
 public sealed record ManifestShard(int Format, string Shard, SortedDictionary<string, string> Entries);

@@ -116,28 +116,44 @@ public sealed class PublishesStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Records a rollback as a succeeded run of its own (trigger <c>rollback</c>) that makes the restored
-    /// version's root live, inside the caller's transaction. Returns the new run's version.
+    /// Starts a rollback's run (trigger <c>rollback</c>, <c>running</c>): its version is the new version number
+    /// the restored content is published under, so versions only move forward.
     /// </summary>
-    public static async Task<long> RecordRollbackAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RollbackRun run, CancellationToken cancellationToken)
+    public async Task<long> StartRollbackAsync(long restoredVersion, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "insert into publishes (state, trigger, full_render, restored_version) values ('running', 'rollback', false, @target) returning version");
+        command.Parameters.AddWithValue("target", restoredVersion);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>
+    /// Records a rollback's run (<see cref="StartRollbackAsync"/>) as succeeded with the root it made live,
+    /// inside the caller's transaction.
+    /// </summary>
+    public static async Task RecordRollbackAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long version, RollbackRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        await using var insert = new NpgsqlCommand(
+        await using var update = new NpgsqlCommand(
             """
-            insert into publishes (state, trigger, started_at, finished_at, artifacts_total, artifacts_uploaded, artifacts_unchanged,
-                                   objects_deleted, bytes_uploaded, manifest, manifest_sha256, restored_version, full_render)
-            values ('succeeded', 'rollback', now(), now(), @total, @restored, @unchanged, @deleted, @bytes, @manifest::jsonb, @sha, @target, false)
-            returning version
+            update publishes set state = 'succeeded', finished_at = now(), artifacts_total = @total, artifacts_uploaded = @restored,
+                artifacts_unchanged = @unchanged, objects_deleted = @deleted, bytes_uploaded = @bytes,
+                manifest = @manifest::jsonb, manifest_sha256 = @sha, restored_version = @target
+            where version = @version and state = 'running'
             """, connection, transaction);
-        insert.Parameters.AddWithValue("total", run.ArtifactsTotal);
-        insert.Parameters.AddWithValue("restored", run.Restored);
-        insert.Parameters.AddWithValue("unchanged", run.ArtifactsTotal - run.Restored);
-        insert.Parameters.AddWithValue("deleted", run.Deleted);
-        insert.Parameters.AddWithValue("bytes", run.BytesUploaded);
-        insert.Parameters.AddWithValue("manifest", run.ManifestJson);
-        insert.Parameters.AddWithValue("sha", run.ManifestSha256);
-        insert.Parameters.AddWithValue("target", run.RestoredVersion);
-        return (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        update.Parameters.AddWithValue("total", run.ArtifactsTotal);
+        update.Parameters.AddWithValue("restored", run.Restored);
+        update.Parameters.AddWithValue("unchanged", run.ArtifactsTotal - run.Restored);
+        update.Parameters.AddWithValue("deleted", run.Deleted);
+        update.Parameters.AddWithValue("bytes", run.BytesUploaded);
+        update.Parameters.AddWithValue("manifest", run.ManifestJson);
+        update.Parameters.AddWithValue("sha", run.ManifestSha256);
+        update.Parameters.AddWithValue("target", run.RestoredVersion);
+        update.Parameters.AddWithValue("version", version);
+        if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        {
+            throw new InvalidOperationException($"The rollback's run {version} is no longer running; nothing was recorded.");
+        }
     }
 
     /// <summary>
