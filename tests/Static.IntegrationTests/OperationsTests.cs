@@ -101,6 +101,7 @@ public sealed class OperationsTests
         await using var harness = await PublisherHarness.CreateAsync(servers, configure: c =>
         {
             c.Retention.KeepVersions = 2;
+            c.Retention.MinAge = TimeSpan.Zero;
             c.Retention.GcGracePeriod = TimeSpan.Zero;
             c.Retention.MaxDeletesPerRun = 3;
         });
@@ -138,10 +139,47 @@ public sealed class OperationsTests
         // With the default grace period of an hour, fresh garbage is left alone.
         await ExecuteAsync(servers, "update products set name = 'Round 4 ' || id where id <= 8");
         await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
-        await using var graceful = await PublisherHarness.CreateAsync(servers, configure: c => c.Retention.KeepVersions = 1);
+        await using var graceful = await PublisherHarness.CreateAsync(servers, configure: c =>
+        {
+            c.Retention.KeepVersions = 1;
+            c.Retention.MinAge = TimeSpan.Zero;
+        });
         var young = await graceful.Services.GetRequiredService<GarbageCollector>().CollectAsync(force: true, dryRun: false, CancellationToken.None);
         Assert.Empty(young.Deleted);
         Assert.True(young.TooYoung > 0);
+    }
+
+    [Fact]
+    public async Task Gc_keeps_what_left_the_live_manifest_less_than_min_age_ago_whatever_keepVersions_says()
+    {
+        await using var servers = await IsolatedServers.CreateAsync();
+        await PublisherHarness.SeedAsync(servers, products: 20, categories: 2);
+        await using var harness = await PublisherHarness.CreateAsync(servers, configure: c =>
+        {
+            c.Retention.KeepVersions = 1;
+            c.Retention.MinAge = TimeSpan.FromDays(1);
+            c.Retention.GcGracePeriod = TimeSpan.Zero;
+        });
+        var versions = new List<long>();
+        for (var round = 1; round <= 3; round++)
+        {
+            await ExecuteAsync(servers, $"update products set name = 'Round {round} ' || id where id <= 5");
+            versions.Add((await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None)).Version!.Value);
+        }
+
+        var gc = harness.Services.GetRequiredService<GarbageCollector>();
+        // Every version left the live manifest just now: all kept, although keepVersions is 1.
+        Assert.Equal(versions, (await gc.CollectAsync(force: true, dryRun: true, CancellationToken.None)).KeptVersions.Order());
+
+        // The first version was replaced two days ago (the second went live then); the second only now.
+        await ExecuteAsync(servers, $"update publishes set finished_at = now() - interval '2 days' where version <= {versions[1]}");
+        var result = await gc.CollectAsync(force: true, dryRun: false, CancellationToken.None);
+        Assert.Equal(versions.Skip(1), result.KeptVersions.Order());
+        Assert.NotEmpty(result.Deleted);
+        foreach (var version in result.KeptVersions)
+        {
+            await AssertManifestCompleteAsync(harness, await RootOfAsync(servers, version));
+        }
     }
 
     [Fact]
@@ -152,6 +190,7 @@ public sealed class OperationsTests
         await using var harness = await PublisherHarness.CreateAsync(servers, configure: c =>
         {
             c.Retention.KeepVersions = 1;
+            c.Retention.MinAge = TimeSpan.Zero;
             c.Retention.GcGracePeriod = TimeSpan.Zero;
             c.Retention.MaxDeletesPerRun = 100_000;
         });

@@ -27,7 +27,8 @@ public sealed record GcResult(
 /// <summary>
 /// <c>publisher gc</c>: deletes content-addressed objects (immutable copies and manifest shards) that no kept
 /// version references. Kept: the newest <c>retention.keepVersions</c> versions with a manifest, the live
-/// one and the pinned one. Objects younger than <c>retention.gcGracePeriod</c> are never deleted, stable
+/// one, the pinned one, and every version that left the live manifest less than <c>retention.minAge</c> ago
+/// (what a client that slept a while may still ask for). Objects younger than <c>retention.gcGracePeriod</c> are never deleted, stable
 /// paths are never touched, and more than <c>retention.maxDeletesPerRun</c> deletes need <c>--force</c>.
 /// Holds the publisher lock, so it never runs beside a publish or a rollback.
 /// </summary>
@@ -90,7 +91,7 @@ public sealed partial class GarbageCollector(
 
     private async Task<SortedDictionary<long, ManifestRoot>> KeptRootsAsync(CancellationToken cancellationToken)
     {
-        var kept = await publishes.KeptManifestsAsync(config.Retention.KeepVersions, cancellationToken).ConfigureAwait(false);
+        var kept = await publishes.KeptManifestsAsync(config.Retention.KeepVersions, config.Retention.MinAge, cancellationToken).ConfigureAwait(false);
         var roots = new SortedDictionary<long, ManifestRoot>();
         foreach (var (version, json) in kept)
         {

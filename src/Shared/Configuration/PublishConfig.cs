@@ -204,6 +204,13 @@ public sealed class RetentionSection
     [Range(1, 10_000)]
     public int KeepVersions { get; set; } = 10;
 
+    /// <summary>
+    /// What left the live manifest stays on the store at least this long, whatever <see cref="KeepVersions"/>
+    /// says: a client holding an older manifest can count on its immutable objects and shards for this long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan MinAge { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Objects younger than this are never collected, so a run in flight keeps what it uploaded.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
     public TimeSpan GcGracePeriod { get; set; } = TimeSpan.FromHours(1);

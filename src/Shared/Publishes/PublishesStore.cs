@@ -201,17 +201,25 @@ public sealed class PublishesStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The manifest roots garbage collection keeps, by version: the newest <paramref name="keep"/> succeeded
-    /// runs with a manifest, and the version a rollback pinned.
+    /// runs with a manifest, the version a rollback pinned, and every version that stopped being live less than
+    /// <paramref name="minAge"/> ago (replaced by the next run with a manifest, by the database clock), so what
+    /// left the live manifest stays on the store at least that long whatever <paramref name="keep"/> says.
     /// </summary>
-    public async Task<IReadOnlyDictionary<long, string>> KeptManifestsAsync(int keep, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<long, string>> KeptManifestsAsync(int keep, TimeSpan minAge, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            select version, manifest::text from publishes
-            where manifest is not null and state = 'succeeded'
-              and (version in (select version from publishes where manifest is not null and state = 'succeeded' order by version desc limit @keep)
-                   or version = (select pinned_version from publisher_state where id = 1))
+            with runs as (
+                select version, manifest, lead(finished_at) over (order by version) as replaced_at
+                from publishes where manifest is not null and state = 'succeeded'
+            )
+            select version, manifest::text from runs
+            where version in (select version from runs order by version desc limit @keep)
+               or version = (select pinned_version from publisher_state where id = 1)
+               or replaced_at is null
+               or replaced_at > now() - @minAge
             """);
+        command.Parameters.AddWithValue("minAge", minAge);
         command.Parameters.AddWithValue("keep", keep);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var roots = new SortedDictionary<long, string>();
