@@ -50,6 +50,7 @@ builder.Services.AddRedis(settings.RequireRedis(), clientName: "static-api:" + c
 builder.Services.AddReadThroughCache(cacheName);
 builder.Services.AddAdmin(adminTokens);
 builder.Services.AddApiTelemetry();
+builder.Services.AddReadCors();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 
@@ -79,6 +80,7 @@ if (adminTokens.Count == 0)
 await app.Services.GetRequiredService<RendererSource>().GetAsync().ConfigureAwait(false);
 
 app.UseStatusCodePages();
+app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealthEndpoints();

@@ -79,6 +79,8 @@ public sealed class RunHostOptionsTests
     [InlineData("catalog:listingPageSize", "0", "catalog.listingPageSize")]
     [InlineData("api:l1Duration", "02:00:00", "api.l1Duration")]
     [InlineData("schedule:fullPublishCron", "every hour", "schedule.fullPublishCron")]
+    [InlineData("cors:allowedOrigins:0", "shop.example/path", "cors.allowedOrigins")]
+    [InlineData("cors:allowedOrigins:0", "https://shop.example/path", "cors.allowedOrigins")]
     public void An_override_that_breaks_a_rule_stops_the_service_host_naming_the_field(string key, string value, string field)
     {
         var error = Assert.Throws<ConfigException>(() =>

@@ -25,11 +25,11 @@ internal static partial class ArtifactEndpoints
 
     public static IEndpointRouteBuilder MapArtifactEndpoints(this IEndpointRouteBuilder app)
     {
-        var artifacts = app.MapGroup("").WithTags("artifacts");
+        var artifacts = app.MapGroup("").WithTags("artifacts").RequireCors(ReadCors.Policy);
         artifacts.MapMethods("/manifest.json", Methods, ManifestAsync).WithName("Manifest").WithSummary("The live manifest root, as recorded in the publishes table.");
         artifacts.MapMethods("/stock", Methods, StockAsync).WithName("Stock").WithSummary("Stock levels for up to 200 product ids (?ids=1,2,3); never published, cached briefly in memory only.");
         artifacts.MapMethods("/categories/{slug}/{page}.json", Methods, ListingAsync).WithName("Listing").WithSummary("A category listing page; page 1 is the published artifact, later pages are served here only.");
-        artifacts.MapMethods("/{**path}", Methods, ArtifactAsync).WithName("Artifact").WithSummary("Any stable path the publisher produces.");
+        artifacts.MapMethods("/{**path:regex(^(?!admin(/|$)))}", Methods, ArtifactAsync).WithName("Artifact").WithSummary("Any stable path the publisher produces.");
         return app;
     }
 

@@ -38,6 +38,49 @@ public sealed class PublishConfig
 
     [Required, ValidateObjectMembers]
     public OutboxSection Outbox { get; set; } = new();
+
+    [Required, ValidateObjectMembers]
+    public CorsSection Cors { get; set; } = new();
+}
+
+/// <summary>
+/// Cross-origin reads (GET, HEAD and their preflight) of the manifest, shards, immutable objects, stable paths
+/// and the Api's read routes — never of <c>/admin</c> — in the Api, the generated VCL and the CloudFront
+/// response headers policy alike.
+/// </summary>
+public sealed class CorsSection
+{
+    /// <summary>
+    /// <c>["*"]</c> (or empty): any origin, answered <c>*</c> (no <c>Vary</c> needed). A list of origins
+    /// (<c>https://shop.example</c>): a listed origin is reflected, with <c>Vary: Origin</c>.
+    /// </summary>
+    [CorsOrigins]
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>How long a browser may keep a preflight's answer (Access-Control-Max-Age).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>True when any origin may read (<c>*</c>).</summary>
+    public bool AnyOrigin() => AllowedOrigins.Count == 0 || AllowedOrigins is ["*"];
+}
+
+/// <summary><c>cors.allowedOrigins</c>: <c>*</c> alone, or origins such as <c>https://shop.example</c> (scheme, host, optional port; no path).</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class CorsOriginsAttribute : ValidationAttribute
+{
+    public CorsOriginsAttribute()
+        : base("The field {0} must be [\"*\"] or a list of origins such as https://shop.example (scheme, host and port only)")
+    {
+    }
+
+    public override bool IsValid(object? value) =>
+        value is not IReadOnlyList<string> origins || origins is ["*"] || origins.All(IsOrigin);
+
+    private static bool IsOrigin(string origin) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        && string.Equals(origin.TrimEnd('/'), uri.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
+        && !origin.EndsWith('/');
 }
 
 public enum CdnKind
