@@ -339,3 +339,57 @@ public sealed class CloudFrontConfigTests
         }
     }
 }
+
+/// <summary>The generated VCL's answers to cross-origin reads, on a throwaway Varnish: one test per origin setting.</summary>
+public sealed class EdgeCorsTests
+{
+    private const string Shop = "https://shop.example";
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_edge_answers_preflights_and_reads_per_the_origin_setting_and_never_for_admin(bool list)
+    {
+        var config = PublishConfigLoader.Load(PublisherHarness.ConfigPath, new System.Collections.Hashtable());
+        config.Cors.AllowedOrigins = list ? [Shop] : ["*"];
+        var s3 = new Uri(StackServers.Require(StackServers.Settings.S3ServiceUrl, "STATIC_S3_SERVICE_URL"));
+        await using var bucket = await TestBucket.CreateAsync();
+        await using var edge = await TestVarnish.StartWithVclAsync(VarnishConfigGenerator.Generate(config, s3, bucket.Name));
+
+        // A listed origin (or any, with "*"): 204 with the CORS headers, answered by the edge itself.
+        using var preflight = await SendAsync(edge, HttpMethod.Options, "/products/1.json", Shop, preflight: true);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, preflight.StatusCode);
+        Assert.Equal(list ? Shop : "*", Header(preflight, "Access-Control-Allow-Origin"));
+        Assert.Equal("GET, HEAD", Header(preflight, "Access-Control-Allow-Methods"));
+        Assert.Equal("7200", Header(preflight, "Access-Control-Max-Age"));
+        Assert.Equal(list, preflight.Headers.Vary.Contains("Origin"));
+
+        // A read with an Origin gets the same decision on whatever the origin answered (here a 404 from the store and the absent Api).
+        using var read = await SendAsync(edge, HttpMethod.Get, "/manifest.json", Shop, preflight: false);
+        Assert.Equal(list ? Shop : "*", Header(read, "Access-Control-Allow-Origin"));
+        Assert.Equal(list, read.Headers.Vary.Contains("Origin"));
+
+        // Another origin: allowed only with "*".
+        using var stranger = await SendAsync(edge, HttpMethod.Options, "/products/1.json", "https://elsewhere.example", preflight: true);
+        Assert.Equal(list ? null : "*", Header(stranger, "Access-Control-Allow-Origin"));
+
+        // /admin: never.
+        using var admin = await SendAsync(edge, HttpMethod.Options, "/admin/products/1", Shop, preflight: true);
+        Assert.Null(Header(admin, "Access-Control-Allow-Origin"));
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(TestVarnish edge, HttpMethod method, string path, string origin, bool preflight)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("Origin", origin);
+        if (preflight)
+        {
+            request.Headers.Add("Access-Control-Request-Method", "GET");
+        }
+
+        return await edge.Client.SendAsync(request);
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : null;
+}

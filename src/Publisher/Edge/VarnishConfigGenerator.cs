@@ -47,7 +47,18 @@ public static class VarnishConfigGenerator
         }
 
         vcl.AppendLine("}");
+        var corsVary = config.Cors.AnyOrigin()
+            ? "# Any origin: every origin gets the same answer, so no Vary."
+            : "if (req.url !~ \"^/admin\") { set resp.http.Vary = \"Origin\"; }";
         vcl.AppendLine(string.Create(c, $$"""
+
+            # cors.allowedOrigins: who may read cross-origin (GET, HEAD, preflight); never /admin.
+            sub cors_decide {
+              unset req.http.x-cors-allow;
+              if (req.http.Origin && req.url !~ "^/admin") {
+                {{CorsDecision(config.Cors)}}
+              }
+            }
 
             sub vcl_recv {
               if (req.method == "PURGE" || req.method == "BAN") {
@@ -62,6 +73,10 @@ public static class VarnishConfigGenerator
                 }
                 return (purge);
               }
+              call cors_decide;
+              if (req.method == "OPTIONS" && req.http.Origin && req.http.Access-Control-Request-Method && req.url !~ "^/admin") {
+                return (synth(204, "Preflight"));
+              }
               if (req.method != "GET" && req.method != "HEAD") { return (pass); }
               # Artifacts take no query string: a cache-busting ?x=random never reaches an origin.
               if (req.url !~ "^/stock\?") { set req.url = regsub(req.url, "\?.*$", ""); }
@@ -72,6 +87,8 @@ public static class VarnishConfigGenerator
             }
 
             sub vcl_backend_fetch {
+              # The edge alone answers cross-origin requests: origins never see Origin, so their answers carry no CORS headers.
+              unset bereq.http.Origin;
               if (bereq.retries == 0 && bereq.url !~ "^/stock") {
                 set bereq.http.x-client-url = bereq.url;
                 set bereq.backend = s3;
@@ -117,9 +134,43 @@ public static class VarnishConfigGenerator
               unset resp.http.x-amz-meta-cache-tag;
               unset resp.http.x-amz-meta-xkey;
               unset resp.http.x-amz-meta-sha256;
+              call cors_headers;
+            }
+
+            sub vcl_synth {
+              if (resp.status == 204 && req.method == "OPTIONS") {
+                call cors_headers;
+                if (req.http.x-cors-allow) {
+                  set resp.http.Access-Control-Allow-Methods = "GET, HEAD";
+                  if (req.http.Access-Control-Request-Headers) { set resp.http.Access-Control-Allow-Headers = req.http.Access-Control-Request-Headers; }
+                  set resp.http.Access-Control-Max-Age = "{{(long)config.Cors.MaxAge.TotalSeconds}}";
+                }
+                return (deliver);
+              }
+            }
+
+            sub cors_headers {
+              if (req.http.x-cors-allow) {
+                set resp.http.Access-Control-Allow-Origin = req.http.x-cors-allow;
+                set resp.http.Access-Control-Expose-Headers = "ETag";
+              }
+              {{corsVary}}
             }
             """));
         return vcl.ToString();
+    }
+
+    /// <summary>The VCL that sets <c>req.http.x-cors-allow</c>: <c>*</c>, or the request's origin when it is listed.</summary>
+    private static string CorsDecision(CorsSection cors)
+    {
+        if (cors.AnyOrigin())
+        {
+            return "set req.http.x-cors-allow = \"*\";";
+        }
+
+        // The origins were validated (scheme://host[:port], nothing a VCL string could not hold).
+        var test = string.Join(" || ", cors.AllowedOrigins.Select(o => $"req.http.Origin == \"{o}\""));
+        return $"if ({test}) {{ set req.http.x-cors-allow = req.http.Origin; }}";
     }
 
     private static (string Host, string Port) Split(string origin)
