@@ -310,8 +310,48 @@ public sealed class CloudFrontConfigTests
         Assert.Contains("DefaultRootObjekt", badOutput, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_CORS_response_headers_policy_passes_the_awscli_model_check_and_every_behaviour_but_admin_names_it(bool list)
+    {
+        var config = PublishConfigLoader.Load(PublisherHarness.ConfigPath, new System.Collections.Hashtable());
+        config.Cors.AllowedOrigins = list ? ["https://shop.example", "https://m.shop.example"] : ["*"];
+        config.Cdn.CloudFront.ResponseHeadersPolicyId = "policy-123";
+        var policy = CloudFrontConfigGenerator.GenerateResponseHeadersPolicy(config);
+        using (var document = System.Text.Json.JsonDocument.Parse(policy))
+        {
+            var cors = document.RootElement.GetProperty("CorsConfig");
+            Assert.Equal(list ? ["https://shop.example", "https://m.shop.example"] : ["*"],
+                cors.GetProperty("AccessControlAllowOrigins").GetProperty("Items").EnumerateArray().Select(e => e.GetString()!));
+            Assert.Equal(["GET", "HEAD", "OPTIONS"], cors.GetProperty("AccessControlAllowMethods").GetProperty("Items").EnumerateArray().Select(e => e.GetString()!));
+            Assert.Equal(7200, cors.GetProperty("AccessControlMaxAgeSec").GetInt32());
+        }
+
+        using (var distribution = System.Text.Json.JsonDocument.Parse(CloudFrontConfigGenerator.Generate(config, "static-site")))
+        {
+            var behaviours = distribution.RootElement.GetProperty("CacheBehaviors").GetProperty("Items").EnumerateArray().ToList();
+            Assert.Equal("policy-123", distribution.RootElement.GetProperty("DefaultCacheBehavior").GetProperty("ResponseHeadersPolicyId").GetString());
+            foreach (var behaviour in behaviours)
+            {
+                var pattern = behaviour.GetProperty("PathPattern").GetString();
+                Assert.Equal(pattern == "/admin/*" ? null : "policy-123", behaviour.TryGetProperty("ResponseHeadersPolicyId", out var id) ? id.GetString() : null);
+            }
+
+            Assert.Contains(behaviours, b => b.GetProperty("PathPattern").GetString() == "/admin/*");
+        }
+
+        await using var stub = await FakeCloudFront.StartAsync(alwaysStatus: 500);
+        var (ok, output) = await RunAwsAsync(policy, stub.Uri, "create-response-headers-policy", "--response-headers-policy-config", "CreateResponseHeadersPolicy");
+        Assert.True(ok, output);
+        var (bad, badOutput) = await RunAwsAsync(policy.Replace("\"OriginOverride\"", "\"OriginOverrid\"", StringComparison.Ordinal), stub.Uri,
+            "create-response-headers-policy", "--response-headers-policy-config", "CreateResponseHeadersPolicy");
+        Assert.False(bad, badOutput);
+    }
+
     /// <summary>True when awscli accepted the parameters and sent the request (the stub then answers 500).</summary>
-    private static async Task<(bool Sent, string Output)> RunAwsAsync(string json, Uri endpoint)
+    private static async Task<(bool Sent, string Output)> RunAwsAsync(string json, Uri endpoint,
+        string command = "create-distribution", string parameter = "--distribution-config", string operation = "CreateDistribution")
     {
         Assert.True(File.Exists("/usr/bin/aws"), "Debian's awscli is missing: run scripts/stack.sh up (./test.sh does), which installs it.");
         var file = Path.GetTempFileName();
@@ -319,7 +359,7 @@ public sealed class CloudFrontConfigTests
         try
         {
             var start = new ProcessStartInfo("/usr/bin/aws") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { "cloudfront", "create-distribution", "--distribution-config", "file://" + file, "--endpoint-url", endpoint.ToString(), "--cli-read-timeout", "5", "--cli-connect-timeout", "5" })
+            foreach (var arg in new[] { "cloudfront", command, parameter, "file://" + file, "--endpoint-url", endpoint.ToString(), "--cli-read-timeout", "5", "--cli-connect-timeout", "5" })
             {
                 start.ArgumentList.Add(arg);
             }
@@ -331,7 +371,7 @@ public sealed class CloudFrontConfigTests
             using var process = Process.Start(start)!;
             var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync();
-            return (output.Contains("when calling the CreateDistribution operation", StringComparison.Ordinal), output);
+            return (output.Contains($"when calling the {operation} operation", StringComparison.Ordinal), output);
         }
         finally
         {

@@ -11,12 +11,20 @@ internal static class EdgeConfigCommand
     {
         var output = new Option<FileInfo?>("--out") { Description = "Write the VCL here instead of standard output." };
         var cloudFront = new Option<FileInfo?>("--cloudfront") { Description = "Write a CloudFront DistributionConfig (JSON for 'aws cloudfront create-distribution') here instead." };
-        var command = new Command("edge-config", "Generate the edge's configuration from publish-config.json: Varnish VCL (default) or a CloudFront distribution config.") { output, cloudFront };
+        var cloudFrontCors = new Option<FileInfo?>("--cloudfront-cors") { Description = "Write the CloudFront response headers policy for cross-origin reads (JSON for 'aws cloudfront create-response-headers-policy') here instead." };
+        var command = new Command("edge-config", "Generate the edge's configuration from publish-config.json: Varnish VCL (default), a CloudFront distribution config, or its CORS response headers policy.") { output, cloudFront, cloudFrontCors };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (await context.TryLoadAsync().ConfigureAwait(false) is not { } loaded)
             {
                 return PublisherCli.ExitUsage;
+            }
+
+            if (parse.GetValue(cloudFrontCors) is { } policy)
+            {
+                await File.WriteAllTextAsync(policy.FullName, CloudFrontConfigGenerator.GenerateResponseHeadersPolicy(loaded.Config), cancellationToken).ConfigureAwait(false);
+                await context.Out.WriteLineAsync($"Wrote {policy.FullName}: create it with aws cloudfront create-response-headers-policy --response-headers-policy-config file://{policy.FullName}, then set cdn.cloudFront.responseHeadersPolicyId to its id and generate the distribution config (docs/edge.md).").ConfigureAwait(false);
+                return PublisherCli.ExitOk;
             }
 
             if (parse.GetValue(cloudFront) is { } distribution)

@@ -22,6 +22,7 @@ public static class CloudFrontConfigGenerator
     {
         ArgumentNullException.ThrowIfNull(config);
         var cf = config.Cdn.CloudFront;
+        var cors = string.IsNullOrWhiteSpace(cf.ResponseHeadersPolicyId) ? ResponseHeadersPolicyPlaceholder : cf.ResponseHeadersPolicyId;
         var reference = "static-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{bucket}|{cf.ApiDomain}")))[..12];
         var root = new JsonObject
         {
@@ -69,19 +70,51 @@ public static class CloudFrontConfigGenerator
                 ["FailoverCriteria"] = new JsonObject { ["StatusCodes"] = List(FailoverStatuses.Select(s => (JsonNode)s).ToArray()) },
                 ["Members"] = List(new JsonObject { ["OriginId"] = "s3" }, new JsonObject { ["OriginId"] = "api" }),
             }),
-            ["DefaultCacheBehavior"] = Behavior(null, "s3-then-api", 0, 86_400, 31_536_000),
+            ["DefaultCacheBehavior"] = Behavior(null, "s3-then-api", 0, 86_400, 31_536_000, cors: cors),
             ["CacheBehaviors"] = List(
-                Behavior("/_immutable/*", "s3-then-api", 31_536_000, 31_536_000, 31_536_000),
-                Behavior("/_manifest/*", "s3-then-api", 31_536_000, 31_536_000, 31_536_000),
-                Behavior("/manifest.json", "s3-then-api", 0, 2, 2),
-                Behavior("/stock*", "api", 0, 0, 1, forwardQuery: true),
-                Behavior("*.json", "s3-then-api", 0, 86_400, 31_536_000),
-                Behavior("*.html", "s3-then-api", 0, 86_400, 31_536_000)),
+                // /admin never answers a cross-origin request: its own behaviour, without the CORS policy, never cached.
+                Behavior("/admin/*", "api", 0, 0, 0),
+                Behavior("/_immutable/*", "s3-then-api", 31_536_000, 31_536_000, 31_536_000, cors: cors),
+                Behavior("/_manifest/*", "s3-then-api", 31_536_000, 31_536_000, 31_536_000, cors: cors),
+                Behavior("/manifest.json", "s3-then-api", 0, 2, 2, cors: cors),
+                Behavior("/stock*", "api", 0, 0, 1, forwardQuery: true, cors: cors),
+                Behavior("*.json", "s3-then-api", 0, 86_400, 31_536_000, cors: cors),
+                Behavior("*.html", "s3-then-api", 0, 86_400, 31_536_000, cors: cors)),
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
-    private static JsonObject Behavior(string? pattern, string target, long min, long @default, long max, bool forwardQuery = false)
+    /// <summary>
+    /// The response headers policy for cross-origin reads (JSON for <c>aws cloudfront
+    /// create-response-headers-policy --response-headers-policy-config</c>), from <c>cors</c>: any origin, or
+    /// the listed ones (CloudFront then answers with the request's origin and <c>Vary: Origin</c>).
+    /// </summary>
+    public static string GenerateResponseHeadersPolicy(PublishConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var origins = config.Cors.AnyOrigin() ? ["*"] : config.Cors.AllowedOrigins;
+        var policy = new JsonObject
+        {
+            ["Name"] = "static-cors-reads",
+            ["Comment"] = "Static: cross-origin GET/HEAD of published objects and Api reads (publisher edge-config)",
+            ["CorsConfig"] = new JsonObject
+            {
+                ["AccessControlAllowOrigins"] = List([.. origins]),
+                ["AccessControlAllowHeaders"] = List("*"),
+                ["AccessControlAllowMethods"] = List("GET", "HEAD", "OPTIONS"),
+                ["AccessControlAllowCredentials"] = false,
+                ["AccessControlExposeHeaders"] = List("ETag"),
+                ["AccessControlMaxAgeSec"] = (long)config.Cors.MaxAge.TotalSeconds,
+                ["OriginOverride"] = true,
+            },
+        };
+        return policy.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>What the distribution config names as the CORS policy until <c>cdn.cloudFront.responseHeadersPolicyId</c> is set.</summary>
+    public const string ResponseHeadersPolicyPlaceholder = "REPLACE-WITH-RESPONSE-HEADERS-POLICY-ID";
+
+    private static JsonObject Behavior(string? pattern, string target, long min, long @default, long max, bool forwardQuery = false, string? cors = null)
     {
         var behavior = new JsonObject();
         if (pattern is not null)
@@ -91,12 +124,20 @@ public static class CloudFrontConfigGenerator
 
         behavior["TargetOriginId"] = target;
         behavior["ViewerProtocolPolicy"] = "redirect-to-https";
-        behavior["AllowedMethods"] = new JsonObject
-        {
-            ["Quantity"] = 2,
-            ["Items"] = new JsonArray("GET", "HEAD"),
-            ["CachedMethods"] = new JsonObject { ["Quantity"] = 2, ["Items"] = new JsonArray("GET", "HEAD") },
-        };
+        // Where CORS applies, OPTIONS too: a preflight reaches the edge (and the Api behind the store answers it).
+        behavior["AllowedMethods"] = cors is null
+            ? new JsonObject
+            {
+                ["Quantity"] = 2,
+                ["Items"] = new JsonArray("GET", "HEAD"),
+                ["CachedMethods"] = new JsonObject { ["Quantity"] = 2, ["Items"] = new JsonArray("GET", "HEAD") },
+            }
+            : new JsonObject
+            {
+                ["Quantity"] = 3,
+                ["Items"] = new JsonArray("GET", "HEAD", "OPTIONS"),
+                ["CachedMethods"] = new JsonObject { ["Quantity"] = 2, ["Items"] = new JsonArray("GET", "HEAD") },
+            };
         behavior["Compress"] = true;
         // A cache-busting ?x=random never reaches the origin: query strings are not forwarded (but for stock).
         behavior["ForwardedValues"] = new JsonObject
@@ -106,6 +147,11 @@ public static class CloudFrontConfigGenerator
             ["Headers"] = Empty(),
             ["QueryStringCacheKeys"] = Empty(),
         };
+        if (cors is not null)
+        {
+            behavior["ResponseHeadersPolicyId"] = cors;
+        }
+
         behavior["MinTTL"] = min;
         behavior["DefaultTTL"] = @default;
         behavior["MaxTTL"] = max;

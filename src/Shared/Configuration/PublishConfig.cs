@@ -100,6 +100,13 @@ public sealed class CloudFrontSection
     /// <summary>The distribution to invalidate (required when <c>cdn.kind</c> is <c>cloudfront</c>).</summary>
     public string DistributionId { get; set; } = "";
 
+    /// <summary>
+    /// The id of the response headers policy (CORS) that <c>publisher edge-config --cloudfront-cors</c>
+    /// generates and <c>aws cloudfront create-response-headers-policy</c> creates; every cache behaviour but
+    /// <c>/admin/*</c> references it. Empty: the distribution config carries a placeholder to replace.
+    /// </summary>
+    public string ResponseHeadersPolicyId { get; set; } = "";
+
     /// <summary>The API endpoint; tests point it at a local server.</summary>
     [Required]
     public Uri Endpoint { get; set; } = new("https://cloudfront.amazonaws.com");
