@@ -91,6 +91,7 @@ install_missing() {
   command -v gcc >/dev/null || need+=(gcc libc6-dev)   # varnishd compiles VCL with the C compiler
   command -v node >/dev/null || need+=(nodejs npm)
   [ -x /usr/bin/aws ] || need+=(awscli)   # Debian's awscli: the tests validate the generated CloudFront config with it, offline
+  [ -x /usr/bin/chromium ] || need+=(chromium)   # the browser tests drive Debian's Chromium through Playwright
   apt_install "${need[@]}"
   # aws4: an independent SigV4 signer the tests check the CloudFront client's signatures against.
   if [ ! -f "$NPM_DIR/node_modules/s3rver/bin/s3rver.js" ] || [ ! -f "$NPM_DIR/node_modules/aws4/aws4.js" ]; then

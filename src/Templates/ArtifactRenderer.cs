@@ -16,7 +16,7 @@ namespace Static.Templates;
 /// </summary>
 public sealed class ArtifactRenderer
 {
-    private static readonly string[] Templates = ["_Header", "Home", "Product", "Category", "NotFound"];
+    private static readonly string[] Templates = ["_Header", "_Client", "Home", "Product", "Category", "NotFound"];
     private readonly RazorLightEngine engine;
 
     private ArtifactRenderer(RazorLightEngine engine) => this.engine = engine;
@@ -73,6 +73,7 @@ public sealed class ArtifactRenderer
             CategoryData { Path.IsHtml: true } category => await HtmlAsync("Category", category).ConfigureAwait(false),
             CategoryData category => Json(CategoryDocumentOf(category), ArtifactJsonContext.Default.CategoryPageDocument),
             NotFoundData notFound => await HtmlAsync("NotFound", notFound).ConfigureAwait(false),
+            AssetData asset => SiteAssets.Get(asset.Path.Slug!).Body,
             _ => throw new ArgumentException($"No template renders {data.GetType().Name} for {data.Path.Path}.", nameof(data)),
         };
         return new RenderedArtifact(data.Path, body, data.Path.ContentType, data.DependencyKeys());

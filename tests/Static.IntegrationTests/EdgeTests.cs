@@ -259,8 +259,17 @@ internal sealed class ApiProcess : IAsyncDisposable
         }
     }
 
+    private bool disposed;
+
+    /// <summary>Stops the process; a second call does nothing (a test may stop the Api before the end).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);

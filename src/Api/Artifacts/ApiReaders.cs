@@ -23,6 +23,54 @@ public sealed class LiveManifestReader(NpgsqlDataSource dataSource)
     }
 }
 
+/// <summary>
+/// The live version's shards, rebuilt from the <c>artifacts</c> table (the live path -> hash index the publisher
+/// commits with each version): the same bytes as the uploaded shard, so a client falling back to the Api verifies
+/// them against the root's hash like any other copy. Only the live shard is served: a shard name whose hash is not
+/// the live one is not found. Shards are immutable, so they are kept in memory by name and hash.
+/// </summary>
+public sealed partial class LiveShardReader(NpgsqlDataSource dataSource, IFusionCache cache)
+{
+    public async Task<byte[]?> GetAsync(string shard, string hash, CancellationToken cancellationToken)
+    {
+        var options = new FusionCacheEntryOptions { Duration = TimeSpan.FromMinutes(10), SkipDistributedCacheRead = true, SkipDistributedCacheWrite = true, SkipBackplaneNotifications = true };
+        var bytes = await cache.GetOrSetAsync<byte[]>($"shard:{shard}.{hash}", async (context, ct) =>
+        {
+            var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            await using var command = dataSource.CreateCommand("select path, sha256 from artifacts where shard = @shard");
+            command.Parameters.AddWithValue("shard", shard);
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                entries[reader.GetString(0)] = reader.GetString(1);
+            }
+
+            var (body, actual) = entries.Count == 0 ? ([], "") : Shared.Manifests.ManifestSharding.Serialize(new Shared.Manifests.ManifestShard(Shared.Manifests.ObjectKeys.FormatVersion, shard, entries));
+            if (actual != hash)
+            {
+                // Not the live shard (an older one, or a publish in flight): nothing to keep.
+                context.Options.Duration = TimeSpan.FromSeconds(1);
+                return [];
+            }
+
+            return body;
+        }, options, cancellationToken).ConfigureAwait(false);
+        return bytes.Length == 0 ? null : bytes;
+    }
+
+    /// <summary>Parses <c>{shard}.{hash16}.json</c>; false for anything else.</summary>
+    public static bool TryParseFile(string file, out string shard, out string hash)
+    {
+        var match = ShardFile().Match(file);
+        shard = match.Success ? match.Groups[1].Value : "";
+        hash = match.Success ? match.Groups[2].Value : "";
+        return match.Success;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^([a-z]+(?:-[0-9]{1,9})?)\\.([0-9a-f]{16})\\.json$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex ShardFile();
+}
+
 /// <summary>Stock levels: volatile, never published, cached a couple of seconds in this instance's memory only.</summary>
 public sealed class StockReader(CatalogStore catalog, IFusionCache cache, Shared.Configuration.PublishConfig config)
 {

@@ -27,6 +27,7 @@ internal static partial class ArtifactEndpoints
     {
         var artifacts = app.MapGroup("").WithTags("artifacts").RequireCors(ReadCors.Policy);
         artifacts.MapMethods("/manifest.json", Methods, ManifestAsync).WithName("Manifest").WithSummary("The live manifest root, as recorded in the publishes table.");
+        artifacts.MapMethods("/_manifest/{file}", Methods, ShardAsync).WithName("Shard").WithSummary("A shard of the live manifest (/_manifest/{shard}.{hash}.json), rebuilt from the live artifact index.");
         artifacts.MapMethods("/stock", Methods, StockAsync).WithName("Stock").WithSummary("Stock levels for up to 200 product ids (?ids=1,2,3); never published, cached briefly in memory only.");
         artifacts.MapMethods("/categories/{slug}/{page}.json", Methods, ListingAsync).WithName("Listing").WithSummary("A category listing page; page 1 is the published artifact, later pages are served here only.");
         artifacts.MapMethods("/{**path:regex(^(?!admin(/|$)))}", Methods, ArtifactAsync).WithName("Artifact").WithSummary("Any stable path the publisher produces.");
@@ -104,6 +105,31 @@ internal static partial class ArtifactEndpoints
         }
     }
 
+    private static async Task<ArtifactResult> ShardAsync(HttpContext http, string file, LiveShardReader shards, PublishConfig config, CancellationToken cancellationToken)
+    {
+        if (!LiveShardReader.TryParseFile(file, out var shard, out var hash))
+        {
+            return NotFoundProblem(http.Request.Path.Value);
+        }
+
+        try
+        {
+            var body = await shards.GetAsync(shard, hash, cancellationToken).ConfigureAwait(false);
+            if (body is null)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not the live shard",
+                    detail: $"The Api serves only the live version's shards; {Truncate(http.Request.Path.Value)} is not one of them.");
+            }
+
+            http.Response.Headers.CacheControl = config.Publish.CacheControl.Immutable;
+            return Bytes(http, body, DatabaseArtifactSource.ETagOf(body), "application/json; charset=utf-8");
+        }
+        catch (NpgsqlException)
+        {
+            return Unavailable(http);
+        }
+    }
+
     private static async Task<ArtifactResult> StockAsync(HttpContext http, StockReader stock, CancellationToken cancellationToken)
     {
         var raw = http.Request.Query["ids"];
@@ -148,7 +174,7 @@ internal static partial class ArtifactEndpoints
         }
 
         http.Response.Headers[SurrogateKeys.Header] = answer.Artifact.SurrogateKeys;
-        http.Response.Headers.CacheControl = path.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
+        http.Response.Headers.CacheControl = config.Publish.CacheControl.For(path.Class);
         return Bytes(http, answer.Artifact.Body, answer.Artifact.ETag, answer.Artifact.ContentType);
     }
 

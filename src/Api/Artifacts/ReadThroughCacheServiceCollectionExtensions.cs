@@ -27,6 +27,7 @@ internal static class ReadThroughCacheServiceCollectionExtensions
         services.TryAddSingleton<IArtifactSource, DatabaseArtifactSource>();
         services.TryAddSingleton<ArtifactCache>();
         services.TryAddSingleton<LiveManifestReader>();
+        services.TryAddSingleton<LiveShardReader>();
         services.TryAddSingleton<StockReader>();
         services.TryAddSingleton(_ => new RendererSource(ArtifactRenderer.CreateAsync));
         services.TryAddSingleton(sp => new ReplicaFence(sp.GetRequiredService<PrimaryDatabase>(), sp.GetRequiredService<NpgsqlDataSource>(),

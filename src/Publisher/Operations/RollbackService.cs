@@ -84,7 +84,7 @@ public sealed partial class RollbackService(
         {
             var copy = copies[path];
             var artifact = ArtifactPath.TryParse(path) ?? throw new RollbackException($"Version {target} names an unknown path {path}.");
-            var cacheControl = artifact.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
+            var cacheControl = config.Publish.CacheControl.For(artifact.Class);
             // Objects of versions before cache tags carry space-separated "xkey" metadata; Parse reads both.
             var tags = SurrogateKeys.Parse(copy.Metadata.TryGetValue(SurrogateKeys.MetadataKey, out var t) ? t : copy.Metadata.GetValueOrDefault("xkey"));
             var tagHeader = SurrogateKeys.Format(tags);

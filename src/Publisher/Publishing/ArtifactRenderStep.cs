@@ -66,6 +66,7 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
                 ArtifactKind.NotFoundHtml => new NotFoundData(path, site),
                 ArtifactKind.ProductHtml or ArtifactKind.ProductJson => new ProductData(path, site, products[path.Id], categoriesById[products[path.Id].CategoryId]),
                 ArtifactKind.CategoryHtml or ArtifactKind.CategoryJson => CategoryModel(path, site, categoriesBySlug[path.Slug!], pages),
+                ArtifactKind.Asset => new AssetData(path, site),
                 _ => throw new InvalidOperationException($"No data for {path.Path}"),
             };
             var artifact = await renderer.RenderAsync(model).ConfigureAwait(false);
@@ -91,7 +92,7 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
 
     private RenderedItem Describe(RenderedArtifact artifact)
     {
-        var cacheControl = artifact.Path.Class == ArtifactClass.Html ? config.Publish.CacheControl.Html : config.Publish.CacheControl.Json;
+        var cacheControl = config.Publish.CacheControl.For(artifact.Path.Class);
         var keys = artifact.DependencyKeys.ToArray();
         var surrogate = SurrogateKeys.Format(SurrogateKeys.For(artifact.Path, keys));
         var headersHash = ContentHash.Sha256(System.Text.Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{surrogate}"))[..16];

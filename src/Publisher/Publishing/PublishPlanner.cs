@@ -64,7 +64,8 @@ internal sealed class PublishPlanner(PublishConfig config, PublishStateStore sta
         // Besides the settings: the templates and how cache tags are stored, so deploying either re-renders
         // (and re-uploads what differs) once.
         var text = string.Join('\n', ObjectKeys.FormatVersion, Templates.ArtifactRenderer.TemplatesFingerprint, SurrogateKeys.Header, SurrogateKeys.FormatVersion, config.Site.Name, config.Catalog.ListingPageSize, config.Catalog.FeaturedCount,
-            p.CacheControl.Html, p.CacheControl.Json, p.CacheControl.Immutable, p.CacheControl.Manifest, p.ProductsPerShard, p.CategoriesPerShard);
+            p.CacheControl.Html, p.CacheControl.Json, p.CacheControl.Immutable, p.CacheControl.Manifest, p.CacheControl.Asset, p.ProductsPerShard, p.CategoriesPerShard,
+            config.Client.ApiBaseUrl, config.Client.RefreshSeconds, config.Client.ServiceWorker);
         return ContentHash.Sha256(Encoding.UTF8.GetBytes(text))[..16];
     }
 
@@ -74,6 +75,13 @@ internal sealed class PublishPlanner(PublishConfig config, PublishStateStore sta
         foreach (var fixedPath in new[] { ArtifactPath.HomeHtml, ArtifactPath.HomeJson, ArtifactPath.ConfigJson, ArtifactPath.NotFoundHtml })
         {
             universe[fixedPath.Path] = fixedPath;
+        }
+
+        // The asset pipeline's files (src/Templates/assets): they change only with a deployment, which changes
+        // the templates fingerprint and so makes the next publish a full one.
+        foreach (var asset in Templates.SiteAssets.All)
+        {
+            universe[asset.Path.Path] = asset.Path;
         }
 
         foreach (var c in categories)

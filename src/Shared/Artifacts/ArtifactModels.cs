@@ -3,7 +3,29 @@ using Static.Shared.Catalog;
 namespace Static.Shared.Artifacts;
 
 /// <summary>Site-wide values every page shows (from publish-config.json and the site config document).</summary>
-public sealed record SiteInfo(string Name, SiteConfig Config);
+public sealed record SiteInfo(string Name, SiteConfig Config, ClientSettings Client)
+{
+    public SiteInfo(string name, SiteConfig config)
+        : this(name, config, ClientSettings.None)
+    {
+    }
+}
+
+/// <summary>What pages tell the browser module (publish-config.json <c>client</c>).</summary>
+/// <summary>What pages tell the browser module (publish-config.json <c>client</c>, and the sharding that says which shard holds a page's data).</summary>
+public sealed record ClientSettings(string ApiBaseUrl, int RefreshSeconds, bool ServiceWorker, int ProductsPerShard = 256, int CategoriesPerShard = 512)
+{
+    public static ClientSettings None { get; } = new("", 0, false);
+
+    public static ClientSettings From(Configuration.PublishConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new(config.Client.ApiBaseUrl, config.Client.RefreshSeconds, config.Client.ServiceWorker, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard);
+    }
+
+    /// <summary>The manifest shard that holds a stable path's entry.</summary>
+    public string ShardOf(ArtifactPath path) => Manifests.ManifestSharding.ShardOf(path, ProductsPerShard, CategoriesPerShard);
+}
 
 /// <summary>The data one artifact is rendered from. The Publisher and the Api build these the same way.</summary>
 public abstract record ArtifactData(ArtifactPath Path, SiteInfo Site)
@@ -62,6 +84,15 @@ public sealed record CategoryData(ArtifactPath Path, SiteInfo Site, Category Cat
 
         return Keys.Sorted(keys);
     }
+}
+
+/// <summary>
+/// A file of the asset pipeline (src/Templates/assets): the same bytes whatever the catalog holds. Published at its
+/// stable path and, content-addressed, under <c>/_immutable/</c>, which is what pages reference.
+/// </summary>
+public sealed record AssetData(ArtifactPath Path, SiteInfo Site) : ArtifactData(Path, Site)
+{
+    public override IReadOnlyList<string> DependencyKeys() => [];
 }
 
 public sealed record NotFoundData(ArtifactPath Path, SiteInfo Site) : ArtifactData(Path, Site)

@@ -15,6 +15,9 @@ public enum ArtifactKind
     CategoryHtml,
     CategoryJson,
     NotFoundHtml,
+
+    /// <summary>A file of the asset pipeline: <c>/sw.js</c> or <c>/_assets/{name}</c> (<see cref="ArtifactPath.Slug"/> is the name).</summary>
+    Asset,
 }
 
 /// <summary>Which Cache-Control an artifact gets (publish-config.json <c>publish.cacheControl</c>).</summary>
@@ -22,6 +25,7 @@ public enum ArtifactClass
 {
     Html,
     Json,
+    Asset,
 }
 
 /// <summary>
@@ -47,11 +51,40 @@ public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long I
 
     public bool IsHtml => Kind is ArtifactKind.HomeHtml or ArtifactKind.ProductHtml or ArtifactKind.CategoryHtml or ArtifactKind.NotFoundHtml;
 
-    public ArtifactClass Class => IsHtml ? ArtifactClass.Html : ArtifactClass.Json;
+    public ArtifactClass Class => Kind == ArtifactKind.Asset ? ArtifactClass.Asset : IsHtml ? ArtifactClass.Html : ArtifactClass.Json;
 
-    public string ContentType => IsHtml ? "text/html; charset=utf-8" : "application/json; charset=utf-8";
+    public string ContentType => Kind == ArtifactKind.Asset ? AssetContentType(Extension) : IsHtml ? "text/html; charset=utf-8" : "application/json; charset=utf-8";
 
-    public string Extension => IsHtml ? ".html" : ".json";
+    public string Extension => Kind == ArtifactKind.Asset ? System.IO.Path.GetExtension(Path) : IsHtml ? ".html" : ".json";
+
+    /// <summary>The Service Worker's path: stable and at the root, so its scope can be the whole site.</summary>
+    public const string ServiceWorker = "/sw.js";
+
+    /// <summary>Where assets other than the Service Worker live (their stable copies; pages use the immutable ones).</summary>
+    public const string AssetsPrefix = "/_assets/";
+
+    /// <summary>An asset's stable path: <c>sw.js</c> is <c>/sw.js</c>, any other name is under <c>/_assets/</c>.</summary>
+    public static ArtifactPath Asset(string name)
+    {
+        if (!AssetNamePattern().IsMatch(name))
+        {
+            throw new ArgumentException($"'{name}' is not an asset name (lower-case letters, digits, '-' and '.', with a known extension).", nameof(name));
+        }
+
+        return new(ArtifactKind.Asset, name == "sw.js" ? ServiceWorker : AssetsPrefix + name, Slug: name);
+    }
+
+    private static string AssetContentType(string extension) => extension switch
+    {
+        ".js" => "text/javascript; charset=utf-8",
+        ".css" => "text/css; charset=utf-8",
+        ".svg" => "image/svg+xml",
+        ".png" => "image/png",
+        ".jpg" => "image/jpeg",
+        ".webp" => "image/webp",
+        ".woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    };
 
     /// <summary>The object-store key: the path without its leading slash.</summary>
     public string Key => Path[1..];
@@ -96,6 +129,14 @@ public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long I
                 return ConfigJson;
             case NotFound:
                 return NotFoundHtml;
+            case ServiceWorker:
+                return Asset("sw.js");
+        }
+
+        if (path.StartsWith(AssetsPrefix, StringComparison.Ordinal) && path.Length > AssetsPrefix.Length
+            && path[AssetsPrefix.Length..] is var asset && asset != "sw.js" && AssetNamePattern().IsMatch(asset))
+        {
+            return Asset(asset);
         }
 
         var product = ProductPattern().Match(path);
@@ -114,6 +155,9 @@ public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long I
 
         return null;
     }
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,60}(\.[a-z0-9-]{1,20})*\.(js|css|svg|png|jpg|webp|woff2)$", RegexOptions.CultureInvariant)]
+    private static partial Regex AssetNamePattern();
 
     [GeneratedRegex(@"^/products/([1-9][0-9]{0,17})\.(html|json)$", RegexOptions.CultureInvariant)]
     private static partial Regex ProductPattern();

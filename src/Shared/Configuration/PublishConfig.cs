@@ -41,6 +41,31 @@ public sealed class PublishConfig
 
     [Required, ValidateObjectMembers]
     public CorsSection Cors { get; set; } = new();
+
+    [Required, ValidateObjectMembers]
+    public ClientSection Client { get; set; } = new();
+}
+
+/// <summary>
+/// What the published pages tell the browser module (src/Templates/assets/static.js): where the Api is, how
+/// often to check the manifest, and whether to register the offline Service Worker. Rendered into every page,
+/// so a change re-renders the site once (it is part of the settings fingerprint).
+/// </summary>
+public sealed class ClientSection
+{
+    /// <summary>
+    /// The Api's public base URL (scheme, host, port; no path), asked when the CDN fails or serves bytes that do
+    /// not match the manifest. Empty: the module reads the CDN only.
+    /// </summary>
+    [RegularExpression("^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)?$", ErrorMessage = "The field {0} must be empty or an absolute http(s) URL with no path, such as https://api.example.com")]
+    public string ApiBaseUrl { get; set; } = "";
+
+    /// <summary>Seconds between the module's manifest checks while a page is open (it also checks on focus). 0 turns the timer off.</summary>
+    [Range(0, 86400)]
+    public int RefreshSeconds { get; set; } = 30;
+
+    /// <summary>Register <c>/sw.js</c> (scope <c>/</c>), which serves verified copies and seen pages when the network is gone.</summary>
+    public bool ServiceWorker { get; set; }
 }
 
 /// <summary>
@@ -308,6 +333,21 @@ public sealed class CacheControlSection
     /// <summary>The manifest root: a short shared TTL keeps readers fresh without any invalidation.</summary>
     [Required, MinLength(1)]
     public string Manifest { get; set; } = "public, max-age=0, s-maxage=2, must-revalidate";
+
+    /// <summary>
+    /// Stable copies of assets (<c>/sw.js</c>, <c>/_assets/*</c>): browsers revalidate each time (a Service Worker
+    /// must be found fresh), the edge keeps them until a changed asset invalidates them. Pages use the immutable copies.
+    /// </summary>
+    [Required, MinLength(1)]
+    public string Asset { get; set; } = "public, max-age=0, s-maxage=86400, must-revalidate";
+
+    /// <summary>The Cache-Control of a stable path of the given class.</summary>
+    public string For(Artifacts.ArtifactClass artifactClass) => artifactClass switch
+    {
+        Artifacts.ArtifactClass.Html => Html,
+        Artifacts.ArtifactClass.Asset => Asset,
+        _ => Json,
+    };
 }
 
 public sealed class SiteSection

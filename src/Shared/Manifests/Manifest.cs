@@ -57,6 +57,9 @@ public static class ManifestSharding
 {
     public const string SiteShard = "site";
 
+    /// <summary>The asset pipeline's files (the browser module, the Service Worker; later styles and images).</summary>
+    public const string AssetsShard = "assets";
+
     /// <summary>
     /// Products by id range, categories by id range, the site-wide pages together: a one-product change
     /// touches its products shard, its category's shard and (when featured) the site shard, nothing else.
@@ -68,6 +71,7 @@ public static class ManifestSharding
         {
             ArtifactKind.ProductHtml or ArtifactKind.ProductJson => string.Create(CultureInfo.InvariantCulture, $"products-{path.Id / productsPerShard}"),
             ArtifactKind.CategoryHtml or ArtifactKind.CategoryJson => string.Create(CultureInfo.InvariantCulture, $"categories-{path.Id / categoriesPerShard}"),
+            ArtifactKind.Asset => AssetsShard,
             _ => SiteShard,
         };
     }
