@@ -583,7 +583,10 @@ public sealed partial class StaticClient : IDisposable
         return (null, unavailable);
     }
 
-    /// <summary>A shard from the disk cache, else from the CDN, verified against its hash either way. The Api serves no shards.</summary>
+    /// <summary>
+    /// A shard from the disk cache, else from the CDN, else from the Api (which serves the live version's shards);
+    /// verified against its hash whichever answered.
+    /// </summary>
     private async Task<HeldShard?> LoadShardAsync(ManifestRoot current, string name, string hash, CancellationToken cancellationToken)
     {
         var bytes = store.ReadShard(name, hash);
@@ -591,19 +594,26 @@ public sealed partial class StaticClient : IDisposable
         {
             var url = ManifestLogic.ShardUrl(current, name, hash);
             var fetched = await SendAsync(cdn, cdnBase, url, null, cancellationToken).ConfigureAwait(false);
-            if (fetched.Status != HttpStatusCode.OK || fetched.Body is null)
+            var fromCdn = fetched.Status == HttpStatusCode.OK && fetched.Body is not null && ManifestLogic.VerifyShard(fetched.Body, hash);
+            if (!fromCdn)
             {
-                Report(StaticClientNoticeKind.CdnFailed, url, $"the CDN did not serve the shard ({fetched.Error}); the Api serves no shards", current.Version);
-                return null;
+                Report(fetched.Status == HttpStatusCode.OK ? StaticClientNoticeKind.HashMismatch : StaticClientNoticeKind.CdnFailed, url,
+                    fetched.Status == HttpStatusCode.OK ? "the shard's bytes do not hash to its name: rejected; asking the Api" : $"the CDN did not serve the shard ({fetched.Error}); asking the Api", current.Version);
+                fetched = await SendAsync(api, apiBase, url, null, cancellationToken).ConfigureAwait(false);
+                if (fetched.Status != HttpStatusCode.OK || fetched.Body is null)
+                {
+                    Report(StaticClientNoticeKind.RefreshFailed, url, $"the Api did not serve the shard either ({fetched.Error}); it serves only the live version's", current.Version);
+                    return null;
+                }
+
+                if (!ManifestLogic.VerifyShard(fetched.Body, hash))
+                {
+                    Report(StaticClientNoticeKind.HashMismatch, url, "the Api's shard does not hash to its name: rejected", current.Version);
+                    return null;
+                }
             }
 
-            if (!ManifestLogic.VerifyShard(fetched.Body, hash))
-            {
-                Report(StaticClientNoticeKind.HashMismatch, url, "the shard's bytes do not hash to its name: rejected", current.Version);
-                return null;
-            }
-
-            bytes = fetched.Body;
+            bytes = fetched.Body!;
             await store.WriteShardAsync(name, hash, bytes, cancellationToken).ConfigureAwait(false);
         }
 

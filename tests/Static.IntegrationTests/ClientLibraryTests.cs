@@ -112,12 +112,13 @@ public sealed class ClientLibraryTests
         Assert.Contains(warm.Notices, n => n.Kind == StaticClientNoticeKind.CdnFailed);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "the fail-over took " + (DateTime.UtcNow - started));
 
-        // A cold client with the CDN down: the Api serves the root, but no shard, so the body is unverified and said so.
+        // A cold client with the CDN down: the Api serves the root and the live shard too, so the body is verified.
         using var cold = stack.NewClient(null);
         var five = (await cold.Client.GetAsync("/products/5.json"))!;
-        Assert.Equal((ContentSource.Api, false), (five.Source, five.Verified));
+        Assert.Equal((ContentSource.Api, true, true), (five.Source, five.Verified, five.Current));
         Assert.Equal(warm.Client.Version, cold.Client.Version);
-        Assert.Contains(cold.Notices, n => n.Kind == StaticClientNoticeKind.NotInManifest && n.Path == "/products/5.json");
+        Assert.Contains(cold.Requests, r => r.StartsWith("api GET /_manifest/products-0.", StringComparison.Ordinal) && r.EndsWith(" 200", StringComparison.Ordinal));
+        Assert.DoesNotContain(cold.Notices, n => n.Kind is StaticClientNoticeKind.NotInManifest or StaticClientNoticeKind.UnverifiedApiAnswerUsed);
     }
 
     [Fact]

@@ -105,6 +105,16 @@ public static class VarnishConfigGenerator
               if ((beresp.status == 404 || beresp.status == 403 || beresp.status >= 500) && bereq.retries == 0 && bereq.backend == s3) {
                 return (retry);
               }
+              # A revalidation answered 304 (s3rver's carries no Cache-Control) got Varnish's default TTL of 120 s:
+              # the manifest root would then stay old for two minutes. Take the TTL from the stored object's own
+              # Cache-Control instead (s-maxage, else max-age).
+              if (beresp.was_304) {
+                if (beresp.http.Cache-Control ~ "s-maxage=[0-9]+") {
+                  set beresp.ttl = std.duration(regsub(beresp.http.Cache-Control, "^.*s-maxage=([0-9]+).*$", "\1") + "s", 0s);
+                } elsif (beresp.http.Cache-Control ~ "max-age=[0-9]+") {
+                  set beresp.ttl = std.duration(regsub(beresp.http.Cache-Control, "^.*max-age=([0-9]+).*$", "\1") + "s", 0s);
+                }
+              }
               set beresp.http.x-url = bereq.http.x-client-url;
               if (bereq.backend == s3) { set beresp.http.x-origin = "s3"; } else { set beresp.http.x-origin = "api"; }
               # Every object is purgeable by its path, whatever its metadata says; then the cache tags both
