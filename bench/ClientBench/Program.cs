@@ -24,6 +24,22 @@ using var http = new HttpClient();
 var log = new List<Transfer>();
 var context = await browser.NewContextAsync();
 var page = await context.NewPageAsync();
+// Chromium reports a 304 to the module's no-store fetch as a response and then as a failed request (no body
+// follows), so RequestFinished never fires for it: 304s are recorded from the response, with their headers.
+page.Response += async (_, response) =>
+{
+    if (response.Status != 304 || response.Request.ResourceType != "fetch")
+    {
+        return;
+    }
+
+    var headers = (await response.HeadersArrayAsync()).Sum(h => h.Name.Length + h.Value.Length + 4) + 17;
+    var sent = (await response.Request.HeadersArrayAsync()).Sum(h => h.Name.Length + h.Value.Length + 4) + 20;
+    lock (log)
+    {
+        log.Add(new Transfer(new Uri(response.Url).AbsolutePath, 304, 0, headers + sent));
+    }
+};
 page.RequestFinished += async (_, request) =>
 {
     var path = new Uri(request.Url).AbsolutePath;
@@ -33,6 +49,11 @@ page.RequestFinished += async (_, request) =>
     }
 
     var response = await request.ResponseAsync();
+    if (response?.Status == 304)
+    {
+        return;   // recorded above
+    }
+
     var sizes = await request.SizesAsync();
     lock (log)
     {

@@ -115,6 +115,9 @@ public static class VarnishConfigGenerator
                   set beresp.ttl = std.duration(regsub(beresp.http.Cache-Control, "^.*max-age=([0-9]+).*$", "\1") + "s", 0s);
                 }
               }
+              # The root is tiny and names everything else: no grace, so the first request after its TTL waits for
+              # the new one (coalesced) instead of getting the old one while it is fetched in the background.
+              if (bereq.http.x-client-url == "/manifest.json") { set beresp.grace = 0s; }
               set beresp.http.x-url = bereq.http.x-client-url;
               if (bereq.backend == s3) { set beresp.http.x-origin = "s3"; } else { set beresp.http.x-origin = "api"; }
               # Every object is purgeable by its path, whatever its metadata says; then the cache tags both
