@@ -7,8 +7,8 @@ set -euo pipefail
 PRODUCTS="${BENCH_PRODUCTS:-100000}"
 REFRESH="${BENCH_REFRESH:-5}"
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$STATIC_PG_PORT" -U postgres)
-DB=static_bench_clients
-WORK=/tmp/static-bench-clients
+DB=static_bench_clients_$$
+WORK=/tmp/static-bench-clients-$$
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 API_PORT="$(free_port)"; EDGE_PORT="$(free_port)"; EDGE_ADMIN="$(free_port)"
 PIDS=()

@@ -50,6 +50,12 @@ internal static class EdgeConfigCommand
 
             if (parse.GetValue(output) is { } file)
             {
+                if (file.Directory is { Exists: false } folder)
+                {
+                    await context.Error.WriteLineAsync($"error: --out {file.FullName}: the folder {folder.FullName} does not exist.").ConfigureAwait(false);
+                    return PublisherCli.ExitUsage;
+                }
+
                 await File.WriteAllTextAsync(file.FullName, vcl, cancellationToken).ConfigureAwait(false);
                 await context.Out.WriteLineAsync($"Wrote {file.FullName}.").ConfigureAwait(false);
             }
