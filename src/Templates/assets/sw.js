@@ -63,8 +63,8 @@ async function immutable(request) {
   const kept = await caches.match(request.url, { ignoreSearch: true });
   if (kept) return kept;
   const response = await fetch(request);
-  if (response.ok && new URL(request.url).pathname.startsWith('/_immutable/') && request.destination === 'script') {
-    // Scripts are checked by their integrity attribute; data the module verifies and keeps itself.
+  if (response.ok && new URL(request.url).pathname.startsWith('/_immutable/') && (request.destination === 'script' || request.destination === 'style')) {
+    // Scripts and styles are checked by their integrity attribute; data the module verifies and keeps itself.
     await (await caches.open(VERIFIED)).put(request.url, response.clone());
   }
   return response;
