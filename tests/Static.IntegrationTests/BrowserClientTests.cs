@@ -121,6 +121,27 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Fact]
+    public async Task A_product_pages_stock_badge_is_filled_from_the_Apis_stock_through_the_edge()
+    {
+        await using var shop = await Shop.StartAsync(serviceWorker: false);
+        await using var context = await NewContextAsync();
+        var page = await context.NewPageAsync();
+        var stockReads = new ConcurrentQueue<int>();
+        page.Response += (_, r) =>
+        {
+            if (new Uri(r.Url).AbsolutePath == "/stock")
+            {
+                stockReads.Enqueue(r.Status);
+            }
+        };
+        await OpenAsync(page, shop.Edge.Url("/products/6.html"));
+        await page.WaitForFunctionAsync("() => document.documentElement.dataset.staticStock === 'true'");
+        Assert.Equal([200], stockReads);
+        Assert.Equal((await shop.StockAsync(6)).ToString(CultureInfo.InvariantCulture), await page.GetAttributeAsync("p.stock", "data-quantity"));
+        Assert.NotEqual("", await page.TextContentAsync("p.stock"));
+    }
+
+    [Fact]
     public async Task With_the_edge_stopped_the_next_refresh_gets_its_data_from_the_Api_and_verifies_it()
     {
         await using var shop = await Shop.StartAsync(serviceWorker: false);
@@ -320,6 +341,13 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
             {
                 await Harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
             }
+        }
+
+        public async Task<int> StockAsync(long id)
+        {
+            await using var query = servers.Database.DataSource.CreateCommand("select quantity from stock_levels where product_id = @id");
+            query.Parameters.AddWithValue("id", id);
+            return (int)(await query.ExecuteScalarAsync() ?? throw new InvalidOperationException($"product {id} has no stock row"));
         }
 
         /// <summary>Overwrites an immutable object on the store with other bytes (the edge has not cached it yet).</summary>

@@ -408,6 +408,30 @@ export function render(kind, doc) {
   if (!same) list.replaceChildren(...fresh);
 }
 
+/**
+ * Stock badges (`.stock[data-product]`): one dynamic read of the Api's /stock (through the edge, which passes it
+ * to the Api; the Api directly when the edge fails). Not verified, not kept. Without script, or if the read
+ * fails, the badges stay empty (and hidden by the stylesheet).
+ */
+export async function fillStock(client) {
+  const badges = [...document.querySelectorAll('.stock[data-product]')];
+  const ids = [...new Set(badges.map((b) => b.dataset.product))].filter((id) => /^[0-9]+$/.test(id)).slice(0, 200);
+  if (ids.length === 0) return;
+  try {
+    const levels = JSON.parse(new TextDecoder().decode(await client.dynamic(`/stock?ids=${ids.join(',')}`)));
+    for (const badge of badges) {
+      const n = levels[badge.dataset.product];
+      if (typeof n !== 'number') continue;
+      badge.dataset.quantity = String(n);
+      badge.textContent = n <= 0 ? 'Out of stock' : n < 10 ? `Only ${n} left` : 'In stock';
+    }
+  } catch {
+    // Stock is a nicety: the page works without it.
+  } finally {
+    document.documentElement.dataset.staticStock = 'true';
+  }
+}
+
 async function boot() {
   const kind = meta('page');
   const dataPath = meta('data');
@@ -444,6 +468,7 @@ async function boot() {
   await client.refresh();
   await show();
   document.documentElement.dataset.staticReady = 'true';
+  fillStock(client);
 
   const check = () => client.refresh();
   globalThis.addEventListener('focus', check);
