@@ -55,32 +55,36 @@ public sealed class ApiTests
     }
 
     [Theory]
-    [InlineData("/products/abc.json", 404)]
-    [InlineData("/products/999999.json", 404)]
-    [InlineData("/products/0.json", 404)]
-    [InlineData("/products/1.xml", 404)]
-    [InlineData("/products/..%2f..%2fetc%2fpasswd", 404)]
-    [InlineData("/%2e%2e/%2e%2e/etc/passwd", 404)]
-    [InlineData("/categories/no-such-category/1.json", 404)]
-    [InlineData("/categories/no-such-category/2.json", 404)]
-    [InlineData("/categories/Bad_Slug/2.json", 404)]
-    [InlineData("/categories/x/abc.json", 404)]
-    [InlineData("/categories/x/0.json", 400)]
-    [InlineData("/categories/x/-1.json", 400)]
-    [InlineData("/categories/x/99999999999.json", 400)]
-    [InlineData("/stock", 400)]
-    [InlineData("/stock?ids=abc", 400)]
-    [InlineData("/stock?ids=1,-2", 400)]
-    [InlineData("/stock?ids=1,2", 200)]
-    public async Task Bad_input_gets_a_clear_4xx_and_never_a_500(string path, int status)
+    [InlineData("/products/abc.json", 404, "application/problem+json")]
+    [InlineData("/products/999999.json", 404, "application/problem+json")]
+    [InlineData("/products/0.json", 404, "application/problem+json")]
+    [InlineData("/products/1.xml", 404, "application/problem+json")]
+    [InlineData("/products/..%2f..%2fetc%2fpasswd", 404, "application/problem+json")]
+    [InlineData("/%2e%2e/%2e%2e/etc/passwd", 404, "text/html")]
+    [InlineData("/categories/no-such-category/1.json", 404, "application/problem+json")]
+    [InlineData("/categories/no-such-category/2.json", 404, "application/problem+json")]
+    [InlineData("/categories/Bad_Slug/2.json", 404, "application/problem+json")]
+    [InlineData("/categories/x/abc.json", 404, "application/problem+json")]
+    [InlineData("/categories/x/0.json", 400, "application/problem+json")]
+    [InlineData("/categories/x/-1.json", 400, "application/problem+json")]
+    [InlineData("/categories/x/99999999999.json", 400, "application/problem+json")]
+    [InlineData("/stock", 400, "application/problem+json")]
+    [InlineData("/stock?ids=abc", 400, "application/problem+json")]
+    [InlineData("/stock?ids=1,-2", 400, "application/problem+json")]
+    [InlineData("/stock?ids=1,2", 200, "application/json")]
+    [InlineData("/products/999999.html", 404, "text/html")]
+    [InlineData("/no-such-page", 404, "text/html")]
+    public async Task Bad_input_gets_a_clear_4xx_and_never_a_500(string path, int status, string mediaType)
     {
         await using var api = await SeededApiAsync();
         using var client = api.Factory.CreateClient();
         using var response = await client.GetAsync(path);
         Assert.Equal(status, (int)response.StatusCode);
-        if (status >= 400)
+        // Data gets problem details; a page that does not exist gets the shop's 404 page (the published /404.html).
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        if (mediaType == "text/html")
         {
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(await client.GetStringAsync("/404.html"), await response.Content.ReadAsStringAsync());
         }
     }
 

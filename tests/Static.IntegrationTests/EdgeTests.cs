@@ -120,6 +120,39 @@ public sealed class EdgeTests
     }
 
     [Fact]
+    public async Task A_missing_page_gets_the_published_404_page_with_status_404_at_the_edge_and_missing_data_gets_problem_details()
+    {
+        await using var servers = await IsolatedServers.CreateAsync();
+        await PublisherHarness.SeedAsync(servers, products: 10, categories: 2);
+        var apiPort = TestVarnish.FreePort();
+        await using var api = await ApiProcess.StartAsync(servers.Database.ConnectionString, apiPort);
+        var config = PublishConfigLoader.Load(PublisherHarness.ConfigPath, new System.Collections.Hashtable());
+        config.Cdn.ApiOrigins = [string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{apiPort}")];
+        var s3 = new Uri(StackServers.Require(StackServers.Settings.S3ServiceUrl, "STATIC_S3_SERVICE_URL"));
+        await using var edge = await TestVarnish.StartWithVclAsync(VarnishConfigGenerator.Generate(config, s3, servers.Bucket.Name));
+        await using var harness = await PublisherHarness.CreateAsync(servers);
+        await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        var notFoundPage = await edge.Client.GetStringAsync("/404.html");
+        Assert.Contains("Not found", notFoundPage, StringComparison.Ordinal);
+
+        // The last one the Api answers with problem details (its extension is not a page's): the edge itself swaps in the page.
+        foreach (var page in new[] { "/products/99999.html", "/categories/no-such-category/1.html", "/no/such/page", "/products/..%2f..%2fetc%2fpasswd" })
+        {
+            for (var attempt = 0; attempt < 2; attempt++)   // the first from the origins, the second from the cache
+            {
+                using var response = await edge.Client.GetAsync(page);
+                Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+                Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+                Assert.Equal(notFoundPage, await response.Content.ReadAsStringAsync());
+            }
+        }
+
+        using var data = await edge.Client.GetAsync("/products/99999.json");
+        Assert.Equal(HttpStatusCode.NotFound, data.StatusCode);
+        Assert.Equal("application/problem+json", data.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task A_manifest_revalidated_with_a_304_keeps_its_own_short_TTL_so_the_next_version_reaches_the_edge_within_seconds()
     {
         await using var servers = await IsolatedServers.CreateAsync();

@@ -8,7 +8,8 @@ using Static.Shared.Configuration;
 using ArtifactResult = Microsoft.AspNetCore.Http.HttpResults.Results<
     Microsoft.AspNetCore.Http.HttpResults.FileContentHttpResult,
     Microsoft.AspNetCore.Http.HttpResults.StatusCodeHttpResult,
-    Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>;
+    Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult,
+    Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult>;
 
 namespace Static.Api.Artifacts;
 
@@ -40,10 +41,45 @@ internal static partial class ArtifactEndpoints
         if (path is null)
         {
             metrics.NotFound();
-            return NotFoundProblem(http.Request.Path.Value);
+            return IsPage(http.Request.Path.Value)
+                ? await NotFoundPageAsync(http, cache, http.Request.Path.Value, cancellationToken).ConfigureAwait(false)
+                : NotFoundProblem(http.Request.Path.Value);
         }
 
-        return await ServeAsync(http, cache, metrics, config, path, cancellationToken).ConfigureAwait(false);
+        var result = await ServeAsync(http, cache, metrics, config, path, cancellationToken).ConfigureAwait(false);
+        return result.Result is ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound } && path.IsHtml
+            ? await NotFoundPageAsync(http, cache, path.Path, cancellationToken).ConfigureAwait(false)
+            : result;
+    }
+
+    /// <summary>A page (not data) that does not exist: <c>.html</c>, or a path without an extension.</summary>
+    private static bool IsPage(string? path) =>
+        path is not null && (path.EndsWith(".html", StringComparison.Ordinal) || !System.IO.Path.HasExtension(path));
+
+    /// <summary>
+    /// The published 404 page (the same bytes as <c>/404.html</c>) with status 404, so a browser that reaches a
+    /// missing page through the Api sees the shop's page, as it does at the edge; problem details when even that
+    /// cannot be rendered.
+    /// </summary>
+    private static async Task<ArtifactResult> NotFoundPageAsync(HttpContext http, ArtifactCache cache, string? path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var page = await cache.GetAsync(ArtifactPath.NotFoundHtml, cancellationToken).ConfigureAwait(false);
+            if (page.Artifact.Found)
+            {
+                http.Response.Headers.Remove(SurrogateKeys.Header);
+                http.Response.Headers.ETag = default;
+                http.Response.Headers.CacheControl = "public, max-age=60, s-maxage=5";
+                return TypedResults.Content(System.Text.Encoding.UTF8.GetString(page.Artifact.Body), page.Artifact.ContentType, System.Text.Encoding.UTF8, StatusCodes.Status404NotFound);
+            }
+        }
+        catch (SourceUnavailableException)
+        {
+            // Fall through to problem details.
+        }
+
+        return NotFoundProblem(path);
     }
 
     private static async Task<ArtifactResult> ListingAsync(HttpContext http, string slug, string page, ArtifactCache cache, ApiMetrics metrics, PublishConfig config,

@@ -61,6 +61,7 @@ public static class VarnishConfigGenerator
             }
 
             sub vcl_recv {
+              if (req.restarts == 0) { unset req.http.x-not-found; }
               if (req.method == "PURGE" || req.method == "BAN") {
                 if (client.ip !~ purgers) { return (synth(405, "Not allowed")); }
                 if (req.method == "PURGE" && req.http.xkey-purge) {
@@ -141,6 +142,18 @@ public static class VarnishConfigGenerator
             }
 
             sub vcl_deliver {
+              # A page that does not exist gets the published /404.html with status 404 (pages only: data paths,
+              # /stock and /admin keep the origin's answer, problem details).
+              if (resp.status == 404 && req.restarts == 0 && req.method == "GET" && req.url !~ "^/(admin|stock|_immutable/|_manifest/|_assets/)"
+                  && (req.url ~ "\.html$" || req.url !~ "\.[A-Za-z0-9]+$")) {
+                set req.http.x-not-found = "1";
+                set req.url = "/404.html";
+                return (restart);
+              }
+              if (req.http.x-not-found && resp.status == 200) {
+                set resp.status = 404;
+                set resp.reason = "Not Found";
+              }
               if (obj.hits > 0) { set resp.http.x-cache = "HIT"; } else { set resp.http.x-cache = "MISS"; }
               unset resp.http.x-url;
               unset resp.http.xkey;
