@@ -98,7 +98,7 @@ public sealed class ChangeImpactTests
     [Fact]
     public void A_rename_reaches_exactly_the_listing_pages_that_show_the_product_published_or_not()
     {
-        var site = new SiteInfo("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"));
+        var site = new SiteInfo("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"), ClientSettings.None);
         var category = new Category(3, "shoes", "Shoes", null, 0, DateTimeOffset.UnixEpoch, 1);
         var page1 = new CategoryData(ArtifactPath.CategoryJson(3, "shoes"), site, category, [Product(11), Product(12)], true);
         var page2 = new CategoryData(ArtifactPath.CategoryJson(3, "shoes", 2), site, category, [Product(13), Product(14)], false);
@@ -116,7 +116,7 @@ public sealed class ChangeImpactTests
     [Fact]
     public void When_the_edge_tags_are_capped_the_listing_query_key_still_covers_the_products()
     {
-        var site = new SiteInfo("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"));
+        var site = new SiteInfo("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"), ClientSettings.None);
         var category = new Category(3, "shoes", "Shoes", null, 0, DateTimeOffset.UnixEpoch, 1);
         var page = new CategoryData(ArtifactPath.CategoryJson(3, "shoes", 2), site, category, [.. Enumerable.Range(100, 60).Select(i => Product(i))], true);
         var keys = page.DependencyKeys();

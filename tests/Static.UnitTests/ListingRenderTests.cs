@@ -8,7 +8,7 @@ namespace Static.UnitTests;
 /// <summary>Every listing page comes from the one renderer: page 2 is page 1's document with another page number.</summary>
 public sealed class ListingRenderTests
 {
-    private static readonly SiteInfo Site = new("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"));
+    private static readonly SiteInfo Site = new("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"), ClientSettings.None);
     private static readonly Category Shoes = new(3, "shoes", "Shoes", null, 0, DateTimeOffset.UnixEpoch, 1);
 
     [Fact]

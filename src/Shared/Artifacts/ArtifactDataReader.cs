@@ -110,17 +110,17 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
     /// so the renderer gives the same bytes; null when the path names nothing in the catalog. A listing path
     /// of page 2 and on (never published) loads that page the same way the Api paginates.
     /// </summary>
-    public async Task<ArtifactData?> LoadAsync(ArtifactPath path, string siteName, int listingPageSize, int featuredCount, CancellationToken cancellationToken, ClientSettings? client = null)
+    public async Task<ArtifactData?> LoadAsync(ArtifactPath path, string siteName, ClientSettings client, int listingPageSize, int featuredCount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (path.Kind == ArtifactKind.Asset)
         {
             // Assets do not read the catalog; whether the name exists is the renderer's to say.
-            return new AssetData(path, new SiteInfo(siteName, new SiteConfig(null, [], new Dictionary<string, bool>(), ""), client ?? ClientSettings.None));
+            return new AssetData(path, new SiteInfo(siteName, new SiteConfig(null, [], new Dictionary<string, bool>(), ""), client));
         }
 
         var (config, _) = await GetSiteConfigAsync(cancellationToken).ConfigureAwait(false);
-        var site = new SiteInfo(siteName, config, client ?? ClientSettings.None);
+        var site = new SiteInfo(siteName, config, client);
         switch (path.Kind)
         {
             case ArtifactKind.HomeHtml or ArtifactKind.HomeJson:

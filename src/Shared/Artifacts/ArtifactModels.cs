@@ -3,13 +3,11 @@ using Static.Shared.Catalog;
 namespace Static.Shared.Artifacts;
 
 /// <summary>Site-wide values every page shows (from publish-config.json and the site config document).</summary>
-public sealed record SiteInfo(string Name, SiteConfig Config, ClientSettings Client)
-{
-    public SiteInfo(string name, SiteConfig config)
-        : this(name, config, ClientSettings.None)
-    {
-    }
-}
+/// <remarks>
+/// <see cref="Client"/> is rendered into every page, so whoever builds a <see cref="SiteInfo"/> passes the
+/// configured settings (<see cref="ClientSettings.From"/>): the publisher and the Api must give the same bytes.
+/// </remarks>
+public sealed record SiteInfo(string Name, SiteConfig Config, ClientSettings Client);
 
 /// <summary>What pages tell the browser module (publish-config.json <c>client</c>).</summary>
 /// <summary>What pages tell the browser module (publish-config.json <c>client</c>, and the sharding that says which shard holds a page's data).</summary>
