@@ -16,7 +16,7 @@ namespace Static.Templates;
 /// </summary>
 public sealed class ArtifactRenderer
 {
-    private static readonly string[] Templates = ["_Header", "_Client", "Home", "Product", "Category", "NotFound"];
+    private static readonly string[] Templates = ["_Header", "_Client", "_Seo", "Home", "Product", "Category", "NotFound"];
     private readonly RazorLightEngine engine;
 
     private ArtifactRenderer(RazorLightEngine engine) => this.engine = engine;
@@ -74,6 +74,9 @@ public sealed class ArtifactRenderer
             CategoryData category => Json(CategoryDocumentOf(category), ArtifactJsonContext.Default.CategoryPageDocument),
             NotFoundData notFound => await HtmlAsync("NotFound", notFound).ConfigureAwait(false),
             AssetData asset => SiteAssets.Get(asset.Path.Slug!).Body,
+            RobotsData robots => CrawlerFiles.Robots(robots),
+            SitemapIndexData index => CrawlerFiles.Index(index),
+            SitemapData sitemap => CrawlerFiles.Sitemap(sitemap),
             _ => throw new ArgumentException($"No template renders {data.GetType().Name} for {data.Path.Path}.", nameof(data)),
         };
         return new RenderedArtifact(data.Path, body, data.Path.ContentType, data.DependencyKeys());
@@ -90,22 +93,22 @@ public sealed class ArtifactRenderer
     private static byte[] Json<T>(T document, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
         JsonSerializer.SerializeToUtf8Bytes(document, typeInfo);
 
-    private static ProductSummaryDocument Summary(Product p) => new(
-        p.Id, p.Slug, p.Name, p.Price.Amount, p.Price.Currency,
+    private static ProductSummaryDocument Summary(Product p, PageSettings pages) => new(
+        p.Id, p.Slug, p.Name, p.Price.Amount, p.Price.Currency, pages.Price(p.Price),
         string.Create(CultureInfo.InvariantCulture, $"/products/{p.Id}.json"), p.ImageUrls.Count > 0 ? p.ImageUrls[0] : null);
 
     private static CategoryRefDocument Ref(Category c) => new(c.Id, c.Slug, c.Name, $"/categories/{c.Slug}/1.json");
 
     private static HomeDocument HomeDocumentOf(HomeData home) =>
-        new(home.Site.Name, home.Site.Config.Banner, home.Featured.Select(Summary).ToList(), home.Categories.Select(Ref).ToList());
+        new(home.Site.Name, home.Site.Config.Banner, home.Featured.Select(p => Summary(p, home.Site.Pages)).ToList(), home.Categories.Select(Ref).ToList());
 
     private static ProductDocument ProductDocumentOf(ProductData data)
     {
         var p = data.Product;
-        return new ProductDocument(p.Id, p.Slug, p.Name, p.Description, p.Price.Amount, p.Price.Currency, Ref(data.Category), p.ImageUrls, p.FeaturedRank, p.UpdatedAt, p.RowVersion);
+        return new ProductDocument(p.Id, p.Slug, p.Name, p.Description, p.Price.Amount, p.Price.Currency, data.Site.Pages.Price(p.Price), Ref(data.Category), p.ImageUrls, p.FeaturedRank, p.UpdatedAt, p.RowVersion);
     }
 
     private static CategoryPageDocument CategoryDocumentOf(CategoryData data) =>
-        new(Ref(data.Category), data.Path.Page, data.Products.Select(Summary).ToList(),
+        new(Ref(data.Category), data.Path.Page, data.Products.Select(p => Summary(p, data.Site.Pages)).ToList(),
             data.HasMore ? string.Create(CultureInfo.InvariantCulture, $"/categories/{data.Category.Slug}/{data.Path.Page + 1}.json") : null);
 }

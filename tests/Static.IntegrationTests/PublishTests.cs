@@ -104,7 +104,7 @@ public sealed class PublishTests
         // The renderer, called on its own with data read straight from the catalog, gives the stored bytes.
         var reader = new ArtifactDataReader(servers.Database.DataSource);
         var (siteConfig, _) = await reader.GetSiteConfigAsync(CancellationToken.None);
-        var site = new SiteInfo(harness.Config.Site.Name, siteConfig, ClientSettings.From(harness.Config));
+        var site = SiteInfo.From(harness.Config, siteConfig);
         var product = (await reader.GetProductsAsync([7], CancellationToken.None)).Single();
         var categories = await new Static.Shared.Catalog.CatalogStore(servers.Database.DataSource).GetCategoriesAsync(CancellationToken.None);
         foreach (var path in new[] { ArtifactPath.ProductHtml(7), ArtifactPath.ProductJson(7) })

@@ -52,16 +52,16 @@ public sealed class ChangeImpactTests
     [Fact]
     public void A_created_product_touches_the_listings_it_joins()
     {
-        Assert.Equal(["category:3:list", "product:12"], ChangeImpact.OfProduct(Id, null, new(3, null)));
-        Assert.Equal(["category:3:list", "featured", "product:12"], ChangeImpact.OfProduct(Id, null, new(3, 4)));
+        Assert.Equal(["category:3:list", "product:12", "sitemap"], ChangeImpact.OfProduct(Id, null, new(3, null)));
+        Assert.Equal(["category:3:list", "featured", "product:12", "sitemap"], ChangeImpact.OfProduct(Id, null, new(3, 4)));
     }
 
     [Fact]
     public void A_deleted_product_touches_the_listings_it_leaves()
     {
-        Assert.Equal(["category:3:list", "product:12"], ChangeImpact.OfProduct(Id, new(3, null), null));
-        Assert.Equal(["category:3:list", "featured", "product:12"], ChangeImpact.OfProduct(Id, new(3, 4), null));
-        Assert.Equal(["category:3:list", "featured", "product:12"], ChangeImpact.OfProduct(Id, ProductPlacement.FeaturedAtUnrecordedRank(3), null));
+        Assert.Equal(["category:3:list", "product:12", "sitemap"], ChangeImpact.OfProduct(Id, new(3, null), null));
+        Assert.Equal(["category:3:list", "featured", "product:12", "sitemap"], ChangeImpact.OfProduct(Id, new(3, 4), null));
+        Assert.Equal(["category:3:list", "featured", "product:12", "sitemap"], ChangeImpact.OfProduct(Id, ProductPlacement.FeaturedAtUnrecordedRank(3), null));
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class ChangeImpactTests
     [Fact]
     public void A_rename_reaches_exactly_the_listing_pages_that_show_the_product_published_or_not()
     {
-        var site = new SiteInfo("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"), ClientSettings.None);
+        var site = new SiteInfo("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"), ClientSettings.None, PageSettings.Default);
         var category = new Category(3, "shoes", "Shoes", null, 0, DateTimeOffset.UnixEpoch, 1);
         var page1 = new CategoryData(ArtifactPath.CategoryJson(3, "shoes"), site, category, [Product(11), Product(12)], true);
         var page2 = new CategoryData(ArtifactPath.CategoryJson(3, "shoes", 2), site, category, [Product(13), Product(14)], false);
@@ -116,7 +116,7 @@ public sealed class ChangeImpactTests
     [Fact]
     public void When_the_edge_tags_are_capped_the_listing_query_key_still_covers_the_products()
     {
-        var site = new SiteInfo("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"), ClientSettings.None);
+        var site = new SiteInfo("Shop", new SiteConfig(null, [], new Dictionary<string, bool>(), "EUR"), ClientSettings.None, PageSettings.Default);
         var category = new Category(3, "shoes", "Shoes", null, 0, DateTimeOffset.UnixEpoch, 1);
         var page = new CategoryData(ArtifactPath.CategoryJson(3, "shoes", 2), site, category, [.. Enumerable.Range(100, 60).Select(i => Product(i))], true);
         var keys = page.DependencyKeys();

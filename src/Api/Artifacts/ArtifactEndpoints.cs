@@ -30,7 +30,8 @@ internal static partial class ArtifactEndpoints
         artifacts.MapMethods("/manifest.json", Methods, ManifestAsync).WithName("Manifest").WithSummary("The live manifest root, as recorded in the publishes table.");
         artifacts.MapMethods("/_manifest/{file}", Methods, ShardAsync).WithName("Shard").WithSummary("A shard of the live manifest (/_manifest/{shard}.{hash}.json), rebuilt from the live artifact index.");
         artifacts.MapMethods("/stock", Methods, StockAsync).WithName("Stock").WithSummary("Stock levels for up to 200 product ids (?ids=1,2,3); never published, cached briefly in memory only.");
-        artifacts.MapMethods("/categories/{slug}/{page}.json", Methods, ListingAsync).WithName("Listing").WithSummary("A category listing page; page 1 is the published artifact, later pages are served here only.");
+        artifacts.MapMethods("/categories/{slug}/{page}.json", Methods, ListingJsonAsync).WithName("Listing").WithSummary("A category listing page; page 1 is the published artifact, later pages are served here only.");
+        artifacts.MapMethods("/categories/{slug}/{page}.html", Methods, ListingHtmlAsync).WithName("ListingPage").WithSummary("A category listing page as HTML, through the same template; page 1 is the published artifact, later pages are served here only.");
         artifacts.MapMethods("/{**path:regex(^(?!admin(/|$)))}", Methods, ArtifactAsync).WithName("Artifact").WithSummary("Any stable path the publisher produces.");
         return app;
     }
@@ -82,13 +83,21 @@ internal static partial class ArtifactEndpoints
         return NotFoundProblem(path);
     }
 
-    private static async Task<ArtifactResult> ListingAsync(HttpContext http, string slug, string page, ArtifactCache cache, ApiMetrics metrics, PublishConfig config,
+    private static Task<ArtifactResult> ListingJsonAsync(HttpContext http, string slug, string page, ArtifactCache cache, ApiMetrics metrics, PublishConfig config,
+        IArtifactSource source, CancellationToken cancellationToken) =>
+        ListingAsync(http, slug, page, html: false, cache, metrics, config, source, cancellationToken);
+
+    private static Task<ArtifactResult> ListingHtmlAsync(HttpContext http, string slug, string page, ArtifactCache cache, ApiMetrics metrics, PublishConfig config,
+        IArtifactSource source, CancellationToken cancellationToken) =>
+        ListingAsync(http, slug, page, html: true, cache, metrics, config, source, cancellationToken);
+
+    private static async Task<ArtifactResult> ListingAsync(HttpContext http, string slug, string page, bool html, ArtifactCache cache, ApiMetrics metrics, PublishConfig config,
         IArtifactSource source, CancellationToken cancellationToken)
     {
         if (!Shared.Catalog.Slug.IsValid(slug) || page.Length == 0 || !(page[0] == '-' || char.IsAsciiDigit(page[0])))
         {
             metrics.NotFound();
-            return NotFoundProblem(http.Request.Path.Value);
+            return html ? await NotFoundPageAsync(http, cache, http.Request.Path.Value, cancellationToken).ConfigureAwait(false) : NotFoundProblem(http.Request.Path.Value);
         }
 
         if (!long.TryParse(page, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) || n < 1 || n > config.Api.MaxListingPage)
@@ -99,21 +108,25 @@ internal static partial class ArtifactEndpoints
 
         if (n == 1)
         {
-            return await ServeAsync(http, cache, metrics, config, ArtifactPath.CategoryJson(0, slug), cancellationToken).ConfigureAwait(false);
+            var first = await ServeAsync(http, cache, metrics, config, html ? ArtifactPath.CategoryHtml(0, slug) : ArtifactPath.CategoryJson(0, slug), cancellationToken).ConfigureAwait(false);
+            return html && first.Result is ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound }
+                ? await NotFoundPageAsync(http, cache, http.Request.Path.Value, cancellationToken).ConfigureAwait(false)
+                : first;
         }
 
         try
         {
-            // Pages 2 and on: rendered like page 1, with the tags of the products they show; not cached here.
-            var listing = await source.LoadAsync(ArtifactPath.CategoryJson(0, slug, (int)n), cancellationToken).ConfigureAwait(false);
+            // Pages 2 and on: rendered like page 1 (same template), with the tags of the products they show; not cached here.
+            var path = html ? ArtifactPath.CategoryHtml(0, slug, (int)n) : ArtifactPath.CategoryJson(0, slug, (int)n);
+            var listing = await source.LoadAsync(path, cancellationToken).ConfigureAwait(false);
             if (!listing.Found)
             {
                 metrics.NotFound();
-                return NotFoundProblem(http.Request.Path.Value);
+                return html ? await NotFoundPageAsync(http, cache, http.Request.Path.Value, cancellationToken).ConfigureAwait(false) : NotFoundProblem(http.Request.Path.Value);
             }
 
             http.Response.Headers[SurrogateKeys.Header] = listing.SurrogateKeys;
-            http.Response.Headers.CacheControl = config.Publish.CacheControl.Json;
+            http.Response.Headers.CacheControl = config.Publish.CacheControl.For(path.Class);
             return Bytes(http, listing.Body, listing.ETag, listing.ContentType);
         }
         catch (NpgsqlException)

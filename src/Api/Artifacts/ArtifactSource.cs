@@ -25,7 +25,7 @@ public sealed class DatabaseArtifactSource(ArtifactDataReader reader, RendererSo
         ArgumentNullException.ThrowIfNull(path);
         // A replica that has not replayed the last admin write yet is passed over for the primary.
         var source = await fence.ChooseAsync(cancellationToken).ConfigureAwait(false);
-        var data = await (ReferenceEquals(source, primary.DataSource) && fence.HasReplica ? primaryReader : reader).LoadAsync(path, config.Site.Name, ClientSettings.From(config), config.Catalog.ListingPageSize, config.Catalog.FeaturedCount, cancellationToken).ConfigureAwait(false);
+        var data = await (ReferenceEquals(source, primary.DataSource) && fence.HasReplica ? primaryReader : reader).LoadAsync(path, config, cancellationToken).ConfigureAwait(false);
         if (data is null)
         {
             return CachedArtifact.Missing;

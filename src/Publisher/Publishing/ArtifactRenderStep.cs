@@ -50,6 +50,13 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
         var needsHome = paths.Any(p => p.Kind is ArtifactKind.HomeHtml or ArtifactKind.HomeJson);
         var featured = needsHome ? await data.GetFeaturedAsync(config.Catalog.FeaturedCount, cancellationToken).ConfigureAwait(false) : [];
         var topLevel = categories.Where(c => c.ParentId is null).ToList();
+        var crawlerFiles = new Dictionary<string, ArtifactData>(StringComparer.Ordinal);
+        foreach (var path in paths.Where(p => p.IsCrawlerFile))
+        {
+            // A handful of files, each one query (the same the Api runs for that path).
+            crawlerFiles[path.Path] = await data.LoadAsync(path, config, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"{path.Path} is in the plan but lists nothing.");
+        }
 
         var renderer = await compiling.ConfigureAwait(false);
         stages.Lap("load");
@@ -67,6 +74,7 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
                 ArtifactKind.ProductHtml or ArtifactKind.ProductJson => new ProductData(path, site, products[path.Id], categoriesById[products[path.Id].CategoryId]),
                 ArtifactKind.CategoryHtml or ArtifactKind.CategoryJson => CategoryModel(path, site, categoriesBySlug[path.Slug!], pages),
                 ArtifactKind.Asset => new AssetData(path, site),
+                ArtifactKind.RobotsTxt or ArtifactKind.SitemapIndex or ArtifactKind.Sitemap => crawlerFiles[path.Path] with { Site = site },
                 _ => throw new InvalidOperationException($"No data for {path.Path}"),
             };
             var artifact = await renderer.RenderAsync(model).ConfigureAwait(false);

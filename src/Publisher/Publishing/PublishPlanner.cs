@@ -31,7 +31,7 @@ internal sealed class PublishPlanner(PublishConfig config, PublishStateStore sta
         LiveState live, IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products, long configVersion,
         PublishOptions options, CancellationToken cancellationToken)
     {
-        var universe = Universe(categories, products);
+        var universe = Universe(categories, products, config.Site.SitemapUrlsPerFile);
         var entities = CurrentEntities(categories, products, configVersion);
         var settingsHash = SettingsHash();
         var full = options.Full || live.Root is null || live.Entities.Count == 0 || live.SettingsHash != settingsHash;
@@ -65,16 +65,22 @@ internal sealed class PublishPlanner(PublishConfig config, PublishStateStore sta
         // (and re-uploads what differs) once.
         var text = string.Join('\n', ObjectKeys.FormatVersion, Templates.ArtifactRenderer.TemplatesFingerprint, SurrogateKeys.Header, SurrogateKeys.FormatVersion, config.Site.Name, config.Catalog.ListingPageSize, config.Catalog.FeaturedCount,
             p.CacheControl.Html, p.CacheControl.Json, p.CacheControl.Immutable, p.CacheControl.Manifest, p.CacheControl.Asset, p.ProductsPerShard, p.CategoriesPerShard,
-            config.Client.ApiBaseUrl, config.Client.RefreshSeconds, config.Client.ServiceWorker);
+            config.Client.ApiBaseUrl, config.Client.RefreshSeconds, config.Client.ServiceWorker,
+            config.Site.BaseUrl, config.Site.Locale, config.Site.SitemapUrlsPerFile);
         return ContentHash.Sha256(Encoding.UTF8.GetBytes(text))[..16];
     }
 
-    public static Dictionary<string, ArtifactPath> Universe(IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products)
+    public static Dictionary<string, ArtifactPath> Universe(IReadOnlyList<Category> categories, IReadOnlyList<ProductVersion> products, int sitemapUrlsPerFile)
     {
-        var universe = new Dictionary<string, ArtifactPath>((products.Count * 2) + (categories.Count * 2) + 4, StringComparer.Ordinal);
-        foreach (var fixedPath in new[] { ArtifactPath.HomeHtml, ArtifactPath.HomeJson, ArtifactPath.ConfigJson, ArtifactPath.NotFoundHtml })
+        var universe = new Dictionary<string, ArtifactPath>((products.Count * 2) + (categories.Count * 2) + 8, StringComparer.Ordinal);
+        foreach (var fixedPath in new[] { ArtifactPath.HomeHtml, ArtifactPath.HomeJson, ArtifactPath.ConfigJson, ArtifactPath.NotFoundHtml, ArtifactPath.RobotsTxt, ArtifactPath.SitemapIndex })
         {
             universe[fixedPath.Path] = fixedPath;
+        }
+
+        foreach (var sitemap in Sitemaps.Files(categories.Select(c => c.Id), products.Select(p => p.Id), sitemapUrlsPerFile))
+        {
+            universe[sitemap.Path] = sitemap;
         }
 
         // The asset pipeline's files (src/Templates/assets): they change only with a deployment, which changes
@@ -165,7 +171,7 @@ internal sealed class PublishPlanner(PublishConfig config, PublishStateStore sta
             var categoriesById = categories.ToDictionary(c => c.Id);
             foreach (var key in affected)
             {
-                foreach (var path in PathsNamedBy(key, productIds, categoriesById))
+                foreach (var path in PathsNamedBy(key, productIds, categoriesById, config.Site.SitemapUrlsPerFile))
                 {
                     paths.Add(path.Path);
                 }
@@ -179,13 +185,21 @@ internal sealed class PublishPlanner(PublishConfig config, PublishStateStore sta
     }
 
     /// <summary>The stable paths a dependency key names in the current catalog.</summary>
-    private static IEnumerable<ArtifactPath> PathsNamedBy(string key, HashSet<long> productIds, Dictionary<long, Category> categories)
+    private static IEnumerable<ArtifactPath> PathsNamedBy(string key, HashSet<long> productIds, Dictionary<long, Category> categories, int sitemapUrlsPerFile)
     {
         switch (key)
         {
-            case DependencyKeys.Featured or DependencyKeys.Categories:
+            case DependencyKeys.Featured:
                 yield return ArtifactPath.HomeHtml;
                 yield return ArtifactPath.HomeJson;
+                yield break;
+            case DependencyKeys.Categories:
+                yield return ArtifactPath.HomeHtml;
+                yield return ArtifactPath.HomeJson;
+                yield return ArtifactPath.SitemapIndex;
+                yield break;
+            case DependencyKeys.Sitemap:
+                yield return ArtifactPath.SitemapIndex;
                 yield break;
             case DependencyKeys.Config:
                 yield return ArtifactPath.ConfigJson;
@@ -200,11 +214,13 @@ internal sealed class PublishPlanner(PublishConfig config, PublishStateStore sta
             {
                 yield return ArtifactPath.ProductHtml(id);
                 yield return ArtifactPath.ProductJson(id);
+                yield return ArtifactPath.Sitemap(ArtifactPath.SitemapProducts, ArtifactPath.SitemapNumber(id, sitemapUrlsPerFile));
             }
             else if (parts[0] == "category" && categories.TryGetValue(id, out var category))
             {
                 yield return ArtifactPath.CategoryHtml(category);
                 yield return ArtifactPath.CategoryJson(category);
+                yield return ArtifactPath.Sitemap(ArtifactPath.SitemapPages, ArtifactPath.SitemapNumber(id, sitemapUrlsPerFile));
             }
         }
     }

@@ -76,7 +76,7 @@ public sealed class SitePublisher
             var (siteConfig, configVersion) = await data.GetSiteConfigAsync(cancellationToken).ConfigureAwait(false);
             var categories = await catalog.GetCategoriesAsync(cancellationToken).ConfigureAwait(false);
             var products = await data.GetProductVersionsAsync(cancellationToken).ConfigureAwait(false);
-            var site = new SiteInfo(config.Site.Name, siteConfig, ClientSettings.From(config));
+            var site = SiteInfo.From(config, siteConfig);
             stages.Lap("catalog");
 
             var plan = await planner.PlanAsync(live, categories, products, configVersion, options, cancellationToken).ConfigureAwait(false);

@@ -110,22 +110,31 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
     /// so the renderer gives the same bytes; null when the path names nothing in the catalog. A listing path
     /// of page 2 and on (never published) loads that page the same way the Api paginates.
     /// </summary>
-    public async Task<ArtifactData?> LoadAsync(ArtifactPath path, string siteName, ClientSettings client, int listingPageSize, int featuredCount, CancellationToken cancellationToken)
+    public async Task<ArtifactData?> LoadAsync(ArtifactPath path, Configuration.PublishConfig settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(settings);
+        var listingPageSize = settings.Catalog.ListingPageSize;
         if (path.Kind == ArtifactKind.Asset)
         {
             // Assets do not read the catalog; whether the name exists is the renderer's to say.
-            return new AssetData(path, new SiteInfo(siteName, new SiteConfig(null, [], new Dictionary<string, bool>(), ""), client));
+            return new AssetData(path, SiteInfo.From(settings, new SiteConfig(null, [], new Dictionary<string, bool>(), "")));
         }
 
         var (config, _) = await GetSiteConfigAsync(cancellationToken).ConfigureAwait(false);
-        var site = new SiteInfo(siteName, config, client);
+        var site = SiteInfo.From(settings, config);
         switch (path.Kind)
         {
+            case ArtifactKind.RobotsTxt:
+                return new RobotsData(path, site);
+            case ArtifactKind.SitemapIndex:
+                var all = await new CatalogStore(dataSource).GetCategoriesAsync(cancellationToken).ConfigureAwait(false);
+                return new SitemapIndexData(path, site, Sitemaps.Files(all.Select(c => c.Id), await GetProductIdsAsync(cancellationToken).ConfigureAwait(false), site.Pages.SitemapUrlsPerFile));
+            case ArtifactKind.Sitemap:
+                return await LoadSitemapAsync(path, site, cancellationToken).ConfigureAwait(false);
             case ArtifactKind.HomeHtml or ArtifactKind.HomeJson:
                 var categories = await new CatalogStore(dataSource).GetCategoriesAsync(cancellationToken).ConfigureAwait(false);
-                var featured = await GetFeaturedAsync(featuredCount, cancellationToken).ConfigureAwait(false);
+                var featured = await GetFeaturedAsync(settings.Catalog.FeaturedCount, cancellationToken).ConfigureAwait(false);
                 return new HomeData(path, site, featured, categories.Where(c => c.ParentId is null).ToList());
             case ArtifactKind.ConfigJson:
                 return new ConfigData(path, site);
@@ -150,11 +159,54 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
                 var page = path.Page == 1
                     ? (await GetFirstPagesAsync([listed.Id], listingPageSize, cancellationToken).ConfigureAwait(false))[listed.Id]
                     : await GetListingPageAsync(listed.Id, path.Page, listingPageSize, cancellationToken).ConfigureAwait(false);
-                var resolved = path.IsHtml ? ArtifactPath.CategoryHtml(listed) : ArtifactPath.CategoryJson(listed.Id, listed.Slug, path.Page);
+                if (path.Page > 1 && page.Products.Count == 0)
+                {
+                    return null;   // past the last page
+                }
+
+                var resolved = path.IsHtml ? ArtifactPath.CategoryHtml(listed.Id, listed.Slug, path.Page) : ArtifactPath.CategoryJson(listed.Id, listed.Slug, path.Page);
                 return new CategoryData(resolved, site, listed, page.Products, page.HasMore);
             default:
                 return null;
         }
+    }
+
+    private async Task<IReadOnlyList<long>> GetProductIdsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select id from products order by id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var ids = new List<long>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>One sitemap file's data (null when its range is empty): the same query and order the publisher uses.</summary>
+    private async Task<SitemapData?> LoadSitemapAsync(ArtifactPath path, SiteInfo site, CancellationToken cancellationToken)
+    {
+        var perFile = site.Pages.SitemapUrlsPerFile;
+        var (from, to) = ((path.Id * perFile) + 1, (path.Id + 1) * perFile);
+        if (path.Slug == ArtifactPath.SitemapProducts)
+        {
+            await using var command = dataSource.CreateCommand("select id, updated_at from products where id between @from and @to order by id");
+            command.Parameters.AddWithValue("from", from);
+            command.Parameters.AddWithValue("to", to);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var rows = new List<(long Id, DateTimeOffset UpdatedAt)>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add((reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1)));
+            }
+
+            return rows.Count == 0 ? null : Sitemaps.Products(path, site, rows);
+        }
+
+        var categories = await new CatalogStore(dataSource).GetCategoriesAsync(cancellationToken).ConfigureAwait(false);
+        var listed = categories.Where(c => c.Id >= from && c.Id <= to).ToList();
+        return listed.Count == 0 && path.Id != 0 ? null : Sitemaps.Pages(path, site, listed);
     }
 
     public async Task<Category?> GetCategoryAsync(string? slug, long? id, CancellationToken cancellationToken)

@@ -7,9 +7,37 @@ namespace Static.Shared.Artifacts;
 /// <see cref="Client"/> is rendered into every page, so whoever builds a <see cref="SiteInfo"/> passes the
 /// configured settings (<see cref="ClientSettings.From"/>): the publisher and the Api must give the same bytes.
 /// </remarks>
-public sealed record SiteInfo(string Name, SiteConfig Config, ClientSettings Client);
+public sealed record SiteInfo(string Name, SiteConfig Config, ClientSettings Client, PageSettings Pages)
+{
+    /// <summary>The site as configured: what the publisher and the Api both render with.</summary>
+    public static SiteInfo From(Configuration.PublishConfig config, SiteConfig siteConfig)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new(config.Site.Name, siteConfig, ClientSettings.From(config), PageSettings.From(config));
+    }
+}
 
-/// <summary>What pages tell the browser module (publish-config.json <c>client</c>).</summary>
+/// <summary>
+/// How pages name and write things (publish-config.json <c>site</c>): the public origin canonical links, OpenGraph
+/// and the sitemap use, the locale prices are written in, and how many URLs a sitemap file holds.
+/// </summary>
+public sealed record PageSettings(string BaseUrl, string Locale, int SitemapUrlsPerFile)
+{
+    public static PageSettings Default { get; } = new("http://127.0.0.1:56081", "en-IE", 50_000);
+
+    public static PageSettings From(Configuration.PublishConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new(config.Site.BaseUrl, config.Site.Locale, config.Site.SitemapUrlsPerFile);
+    }
+
+    /// <summary>An absolute URL of a site path (<c>/products/7.html</c>); the homepage is <c>{base}/</c>.</summary>
+    public string Absolute(string path) => BaseUrl + (path == ArtifactPath.Home ? "/" : path);
+
+    /// <summary>A price as the site writes it (<see cref="PriceFormat"/>).</summary>
+    public string Price(Money price) => PriceFormat.Format(price, Locale);
+}
+
 /// <summary>What pages tell the browser module (publish-config.json <c>client</c>, and the sharding that says which shard holds a page's data).</summary>
 public sealed record ClientSettings(string ApiBaseUrl, int RefreshSeconds, bool ServiceWorker, int ProductsPerShard = 256, int CategoriesPerShard = 512)
 {
@@ -91,6 +119,32 @@ public sealed record CategoryData(ArtifactPath Path, SiteInfo Site, Category Cat
 public sealed record AssetData(ArtifactPath Path, SiteInfo Site) : ArtifactData(Path, Site)
 {
     public override IReadOnlyList<string> DependencyKeys() => [];
+}
+
+/// <summary><c>/robots.txt</c>: everything public may be crawled; it names the sitemap.</summary>
+public sealed record RobotsData(ArtifactPath Path, SiteInfo Site) : ArtifactData(Path, Site)
+{
+    public override IReadOnlyList<string> DependencyKeys() => [];
+}
+
+/// <summary>One URL of a sitemap: a stable path and when what it shows last changed (null: not stated).</summary>
+public readonly record struct SitemapUrl(string Path, DateTimeOffset? LastModified);
+
+/// <summary>
+/// A sitemap file (<see cref="ArtifactPath.Sitemap"/>): the home page and category pages, or the product pages,
+/// whose ids fall in its range. Depends on each entity it lists and on the listing keys, so a page that
+/// appears or goes is caught too.
+/// </summary>
+public sealed record SitemapData(ArtifactPath Path, SiteInfo Site, IReadOnlyList<SitemapUrl> Urls, IReadOnlyList<string> Keys)
+    : ArtifactData(Path, Site)
+{
+    public override IReadOnlyList<string> DependencyKeys() => Artifacts.Keys.Sorted(Keys);
+}
+
+/// <summary><c>/sitemap.xml</c>: the index of the sitemap files that have URLs.</summary>
+public sealed record SitemapIndexData(ArtifactPath Path, SiteInfo Site, IReadOnlyList<ArtifactPath> Sitemaps) : ArtifactData(Path, Site)
+{
+    public override IReadOnlyList<string> DependencyKeys() => [Artifacts.DependencyKeys.Categories, Artifacts.DependencyKeys.Sitemap];
 }
 
 public sealed record NotFoundData(ArtifactPath Path, SiteInfo Site) : ArtifactData(Path, Site)

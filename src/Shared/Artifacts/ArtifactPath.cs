@@ -16,6 +16,15 @@ public enum ArtifactKind
     CategoryJson,
     NotFoundHtml,
 
+    /// <summary><c>/robots.txt</c>.</summary>
+    RobotsTxt,
+
+    /// <summary><c>/sitemap.xml</c>: the sitemap index.</summary>
+    SitemapIndex,
+
+    /// <summary>A sitemap file: <c>/sitemaps/pages-{n}.xml</c> (home and categories) or <c>/sitemaps/products-{n}.xml</c>; <see cref="ArtifactPath.Slug"/> is <c>pages</c> or <c>products</c>, <see cref="ArtifactPath.Id"/> the file number.</summary>
+    Sitemap,
+
     /// <summary>A file of the asset pipeline: <c>/sw.js</c> or <c>/_assets/{name}</c> (<see cref="ArtifactPath.Slug"/> is the name).</summary>
     Asset,
 }
@@ -40,6 +49,10 @@ public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long I
     public const string HomeData = "/home.json";
     public const string Config = "/config.json";
     public const string NotFound = "/404.html";
+    public const string Robots = "/robots.txt";
+    public const string SitemapIndexPath = "/sitemap.xml";
+    public const string SitemapPages = "pages";
+    public const string SitemapProducts = "products";
 
     public static ArtifactPath HomeHtml { get; } = new(ArtifactKind.HomeHtml, Home);
 
@@ -49,13 +62,44 @@ public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long I
 
     public static ArtifactPath NotFoundHtml { get; } = new(ArtifactKind.NotFoundHtml, NotFound);
 
+    public static ArtifactPath RobotsTxt { get; } = new(ArtifactKind.RobotsTxt, Robots);
+
+    public static ArtifactPath SitemapIndex { get; } = new(ArtifactKind.SitemapIndex, SitemapIndexPath);
+
+    /// <summary>Sitemap file <paramref name="number"/> of a kind (<see cref="SitemapPages"/> or <see cref="SitemapProducts"/>).</summary>
+    public static ArtifactPath Sitemap(string kind, long number)
+    {
+        if (kind is not (SitemapPages or SitemapProducts))
+        {
+            throw new ArgumentException($"'{kind}' is not a sitemap kind.", nameof(kind));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(number);
+        return new(ArtifactKind.Sitemap, string.Create(CultureInfo.InvariantCulture, $"/sitemaps/{kind}-{number}.xml"), number, kind);
+    }
+
+    /// <summary>Which sitemap file lists a product or category id (files hold id ranges of <paramref name="urlsPerFile"/>; ids start at 1).</summary>
+    public static long SitemapNumber(long id, int urlsPerFile) => (id - 1) / urlsPerFile;
+
     public bool IsHtml => Kind is ArtifactKind.HomeHtml or ArtifactKind.ProductHtml or ArtifactKind.CategoryHtml or ArtifactKind.NotFoundHtml;
 
-    public ArtifactClass Class => Kind == ArtifactKind.Asset ? ArtifactClass.Asset : IsHtml ? ArtifactClass.Html : ArtifactClass.Json;
+    /// <summary>robots.txt and the sitemaps: documents for crawlers, cached like pages.</summary>
+    public bool IsCrawlerFile => Kind is ArtifactKind.RobotsTxt or ArtifactKind.SitemapIndex or ArtifactKind.Sitemap;
 
-    public string ContentType => Kind == ArtifactKind.Asset ? AssetContentType(Extension) : IsHtml ? "text/html; charset=utf-8" : "application/json; charset=utf-8";
+    public ArtifactClass Class => Kind == ArtifactKind.Asset ? ArtifactClass.Asset : IsHtml || IsCrawlerFile ? ArtifactClass.Html : ArtifactClass.Json;
 
-    public string Extension => Kind == ArtifactKind.Asset ? System.IO.Path.GetExtension(Path) : IsHtml ? ".html" : ".json";
+    public string ContentType => Kind switch
+    {
+        ArtifactKind.Asset => AssetContentType(Extension),
+        ArtifactKind.RobotsTxt => "text/plain; charset=utf-8",
+        ArtifactKind.SitemapIndex or ArtifactKind.Sitemap => "application/xml; charset=utf-8",
+        _ when IsHtml => "text/html; charset=utf-8",
+        _ => "application/json; charset=utf-8",
+    };
+
+    public string Extension => Kind is ArtifactKind.Asset or ArtifactKind.RobotsTxt or ArtifactKind.SitemapIndex or ArtifactKind.Sitemap
+        ? System.IO.Path.GetExtension(Path)
+        : IsHtml ? ".html" : ".json";
 
     /// <summary>The Service Worker's path: stable and at the root, so its scope can be the whole site.</summary>
     public const string ServiceWorker = "/sw.js";
@@ -101,6 +145,13 @@ public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long I
 
     public static ArtifactPath CategoryJson(long id, string slug) => new(ArtifactKind.CategoryJson, $"/categories/{slug}/1.json", id, slug);
 
+    /// <summary>Page <paramref name="page"/> (1-based) of a category's HTML listing; page 1 is the published artifact, the Api renders the rest.</summary>
+    public static ArtifactPath CategoryHtml(long id, string slug, int page)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
+        return new(ArtifactKind.CategoryHtml, string.Create(CultureInfo.InvariantCulture, $"/categories/{slug}/{page}.html"), id, slug, page);
+    }
+
     /// <summary>Page <paramref name="page"/> (1-based) of a category's JSON listing; page 1 is the published artifact.</summary>
     public static ArtifactPath CategoryJson(long id, string slug, int page)
     {
@@ -131,6 +182,16 @@ public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long I
                 return NotFoundHtml;
             case ServiceWorker:
                 return Asset("sw.js");
+            case Robots:
+                return RobotsTxt;
+            case SitemapIndexPath:
+                return SitemapIndex;
+        }
+
+        var sitemap = SitemapPattern().Match(path);
+        if (sitemap.Success && long.TryParse(sitemap.Groups[2].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return Sitemap(sitemap.Groups[1].Value, number);
         }
 
         if (path.StartsWith(AssetsPrefix, StringComparison.Ordinal) && path.Length > AssetsPrefix.Length
@@ -158,6 +219,9 @@ public sealed partial record ArtifactPath(ArtifactKind Kind, string Path, long I
 
     [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,60}(\.[a-z0-9-]{1,20})*\.(js|css|svg|png|jpg|webp|woff2)$", RegexOptions.CultureInvariant)]
     private static partial Regex AssetNamePattern();
+
+    [GeneratedRegex(@"^/sitemaps/(pages|products)-(0|[1-9][0-9]{0,12})\.xml$", RegexOptions.CultureInvariant)]
+    private static partial Regex SitemapPattern();
 
     [GeneratedRegex(@"^/products/([1-9][0-9]{0,17})\.(html|json)$", RegexOptions.CultureInvariant)]
     private static partial Regex ProductPattern();

@@ -57,6 +57,7 @@ public sealed record ProductPlacement(long CategoryId, int? FeaturedRank)
 /// listings are ordered by id and do not show the rank);</item>
 /// <item>a category (created, renamed, moved in the tree, deleted) touches <c>category:N</c>, its listing
 /// <c>category:N:list</c> and the tree <c>categories</c>;</item>
+/// <item>a product created or deleted also touches <c>sitemap</c> (the sitemap files list every product page);</item>
 /// <item>the site config touches <c>config</c>.</item>
 /// </list>
 /// <para>
@@ -88,6 +89,10 @@ public static class ChangeImpact
             // Created, deleted or moved: the listings it left and joined.
             AddListing(before);
             AddListing(after);
+            if (before is null || after is null)
+            {
+                keys.Add(DependencyKeys.Sitemap);   // a product page appeared or went: the sitemap lists pages
+            }
         }
 
         var wasFeatured = before?.IsFeatured == true;

@@ -14,6 +14,9 @@ public static class DependencyKeys
     public const string Featured = "featured";
     public const string Categories = "categories";
 
+    /// <summary>Which sitemap files exist: named by every product that appears or goes (<see cref="ChangeImpact"/>).</summary>
+    public const string Sitemap = "sitemap";
+
     public static string Product(long id) => string.Create(CultureInfo.InvariantCulture, $"product:{id}");
 
     public static string Category(long id) => string.Create(CultureInfo.InvariantCulture, $"category:{id}");

@@ -359,6 +359,46 @@ public sealed class SiteSection
     /// <summary>ISO 4217 code the demo catalog prices in.</summary>
     [Required, RegularExpression("^[A-Z]{3}$", ErrorMessage = "The field {0} must be a three-letter ISO 4217 code such as EUR")]
     public string Currency { get; set; } = "EUR";
+
+    /// <summary>
+    /// The public origin of the site (the CDN's address, no path): canonical links, OpenGraph URLs, the sitemap and
+    /// robots.txt name pages by it. The default is the local edge.
+    /// </summary>
+    [Required, RegularExpression("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", ErrorMessage = "The field {0} must be an absolute http(s) URL with no path and no trailing slash, such as https://shop.example.com")]
+    public string BaseUrl { get; set; } = "http://127.0.0.1:56081";
+
+    /// <summary>How prices are written on pages (a specific culture such as en-IE, de-DE, en-US): digits, separators and where the currency symbol goes.</summary>
+    [Required, SpecificCulture]
+    public string Locale { get; set; } = "en-IE";
+
+    /// <summary>URLs per sitemap file (the protocol allows 50,000); the index <c>/sitemap.xml</c> lists the files.</summary>
+    [Range(1, 50_000)]
+    public int SitemapUrlsPerFile { get; set; } = 50_000;
+}
+
+/// <summary>A culture name .NET knows and that names a region (en-IE, not en): what price formatting needs.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class SpecificCultureAttribute : ValidationAttribute
+{
+    public SpecificCultureAttribute()
+        : base("The field {0} must be a specific culture name such as en-IE, de-DE or en-US") { }
+
+    public override bool IsValid(object? value)
+    {
+        if (value is not string name || name.Length == 0)
+        {
+            return true;   // [Required] reports a missing value
+        }
+
+        try
+        {
+            return !System.Globalization.CultureInfo.GetCultureInfo(name, predefinedOnly: true).IsNeutralCulture;
+        }
+        catch (System.Globalization.CultureNotFoundException)
+        {
+            return false;
+        }
+    }
 }
 
 public sealed class CatalogSection

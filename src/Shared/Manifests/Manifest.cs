@@ -12,6 +12,9 @@ public static class ManifestSharding
     /// <summary>The asset pipeline's files (the browser module, the Service Worker; later styles and images).</summary>
     public const string AssetsShard = "assets";
 
+    /// <summary>robots.txt and the sitemaps: a shard of their own, so page clients never refetch it.</summary>
+    public const string CrawlerShard = "crawlers";
+
     /// <summary>
     /// Products by id range, categories by id range, the site-wide pages together: a one-product change
     /// touches its products shard, its category's shard and (when featured) the site shard, nothing else.
@@ -24,6 +27,7 @@ public static class ManifestSharding
             ArtifactKind.ProductHtml or ArtifactKind.ProductJson => string.Create(CultureInfo.InvariantCulture, $"products-{path.Id / productsPerShard}"),
             ArtifactKind.CategoryHtml or ArtifactKind.CategoryJson => string.Create(CultureInfo.InvariantCulture, $"categories-{path.Id / categoriesPerShard}"),
             ArtifactKind.Asset => AssetsShard,
+            ArtifactKind.RobotsTxt or ArtifactKind.SitemapIndex or ArtifactKind.Sitemap => CrawlerShard,
             _ => SiteShard,
         };
     }

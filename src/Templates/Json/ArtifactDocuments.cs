@@ -5,12 +5,13 @@ namespace Static.Templates.Json;
 
 // The JSON artifacts' wire format (docs/artifacts.md). Stock is never here: the Api serves it.
 
-public sealed record ProductSummaryDocument(long Id, string Slug, string Name, decimal Price, string Currency, string Url, string? Image);
+/// <remarks><c>priceText</c> is the price as the site writes it (<c>site.locale</c>), so clients show what the page shows.</remarks>
+public sealed record ProductSummaryDocument(long Id, string Slug, string Name, decimal Price, string Currency, string PriceText, string Url, string? Image);
 
 public sealed record CategoryRefDocument(long Id, string Slug, string Name, string Url);
 
 public sealed record ProductDocument(
-    long Id, string Slug, string Name, string Description, decimal Price, string Currency,
+    long Id, string Slug, string Name, string Description, decimal Price, string Currency, string PriceText,
     CategoryRefDocument Category, IReadOnlyList<string> Images, int? FeaturedRank, DateTimeOffset UpdatedAt, long RowVersion);
 
 public sealed record HomeDocument(string Site, Banner? Banner, IReadOnlyList<ProductSummaryDocument> Featured, IReadOnlyList<CategoryRefDocument> Categories);

@@ -362,9 +362,10 @@ export class StaticClient extends EventTarget {
 
 const meta = (name) => globalThis.document?.querySelector(`meta[name="static-${name}"]`)?.content ?? null;
 
-const price = (amount, currency) => `${Number(amount).toFixed(2)}`;
+// The documents carry the price as the site writes it (priceText, site.locale); older ones only the amount.
+const price = (p) => p.priceText ?? `${Number(p.price).toFixed(2)} ${p.currency}`;
 
-function listItem(p, withCurrency) {
+function listItem(p) {
   const li = document.createElement('li');
   li.dataset.product = String(p.id);
   const a = document.createElement('a');
@@ -373,7 +374,7 @@ function listItem(p, withCurrency) {
   const span = document.createElement('span');
   span.className = 'price';
   span.dataset.currency = p.currency;
-  span.textContent = price(p.price, p.currency) + (withCurrency ? ` ${p.currency}` : '');
+  span.textContent = price(p);
   li.append(a, ' ', span);
   return li;
 }
@@ -386,7 +387,7 @@ export function render(kind, doc) {
       if (el && el.textContent !== text) el.textContent = text;
     };
     set('name', doc.name);
-    set('price', `${price(doc.price)} ${doc.currency}`);
+    set('price', price(doc));
     set('description', doc.description);
     const title = document.title.split(' · ');
     if (title.length === 2 && title[0] !== doc.name) document.title = `${doc.name} · ${title[1]}`;
@@ -398,7 +399,7 @@ export function render(kind, doc) {
   if (!list || !Array.isArray(items)) return;
   const stock = new Map([...list.querySelectorAll('li[data-product]')].map((li) => [li.dataset.product, li.querySelector('.stock')]));
   const fresh = items.map((p) => {
-    const li = listItem(p, false);
+    const li = listItem(p);
     const badge = stock.get(String(p.id));
     if (kind === 'home') li.append(' ', badge ?? Object.assign(document.createElement('span'), { className: 'stock' }));
     if (kind === 'home') li.lastChild.dataset.product = String(p.id);
