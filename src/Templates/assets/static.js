@@ -426,10 +426,29 @@ export async function fillStock(client) {
       badge.dataset.quantity = String(n);
       badge.textContent = n <= 0 ? 'Out of stock' : n < 10 ? `Only ${n} left` : 'In stock';
     }
+    markAvailability(levels);
   } catch {
     // Stock is a nicety: the page works without it.
   } finally {
     document.documentElement.dataset.staticStock = 'true';
+  }
+}
+
+/**
+ * A product page's JSON-LD offer gets its availability from the same /stock read: stock is never in published bytes
+ * (a stock change must not republish), and search engines render the page's script.
+ */
+function markAvailability(levels) {
+  const product = document.querySelector('main.product[data-product]')?.dataset.product;
+  const script = document.querySelector('script[type="application/ld+json"]');
+  if (!product || !script || typeof levels[product] !== 'number') return;
+  try {
+    const ld = JSON.parse(script.textContent);
+    if (!ld.offers) return;
+    ld.offers.availability = levels[product] > 0 ? 'https://schema.org/InStock' : 'https://schema.org/OutOfStock';
+    script.textContent = JSON.stringify(ld);
+  } catch {
+    // Leave the published data as it is.
   }
 }
 
