@@ -70,6 +70,20 @@ internal sealed class Shop : IAsyncDisposable
         return (int)(await query.ExecuteScalarAsync() ?? throw new InvalidOperationException($"product {id} has no stock row"));
     }
 
+    /// <summary>One row of a query on the shop's database, mapped (the test fails when there is none).</summary>
+    public async Task<T> QuerySingleAsync<T>(string sql, Func<Npgsql.NpgsqlDataReader, T> map, params (string Name, object Value)[] parameters)
+    {
+        await using var query = servers.Database.DataSource.CreateCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            query.Parameters.AddWithValue(name, value);
+        }
+
+        await using var reader = await query.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), $"no row for: {sql}");
+        return map(reader);
+    }
+
     /// <summary>Overwrites an immutable object on the store with other bytes (the edge has not cached it yet).</summary>
     public Task TamperAsync(string sha256, string body) =>
         Harness.S3.PutAsync(new ObjectToPut($"_immutable/{sha256}.json", Encoding.UTF8.GetBytes(body), "application/json; charset=utf-8",
