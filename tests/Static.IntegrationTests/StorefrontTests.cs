@@ -86,6 +86,18 @@ public sealed class StorefrontTests(StorefrontFixture fixture) : IClassFixture<S
             report.AppendLine(CultureInfo.InvariantCulture, $"{broken.Length} broken image(s) (complete, naturalWidth 0):").AppendJoin('\n', broken.Select(b => "  " + b)).AppendLine();
         }
 
+        // A browser asks for the page's icon (/favicon.ico when none is declared); headless Chromium does not, Lighthouse
+        // and shoppers' browsers do — so ask for it here.
+        var icon = await page.EvaluateAsync<string>("() => document.querySelector('link[rel~=icon][href]')?.href ?? new URL('/favicon.ico', location.href).href");
+        if (!icon.StartsWith("data:", StringComparison.Ordinal))
+        {
+            var answer = await page.APIRequest.GetAsync(icon);
+            if (answer.Status != 200)
+            {
+                report.AppendLine(CultureInfo.InvariantCulture, $"the page's icon {icon} answered {answer.Status} (declare one with <link rel=\"icon\"> or publish /favicon.ico)");
+            }
+        }
+
         var seen = problems.All;
         if (seen.Count > 0)
         {
