@@ -22,7 +22,7 @@ public sealed class PublishTests
         var first = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
         Assert.True(first.Full);
         Assert.Equal(first.Artifacts, first.Uploaded);
-        Assert.Equal(4 + (120 * 2) + (8 * 2) + Static.Templates.SiteAssets.All.Count, first.Artifacts);   // site pages, products, categories, assets
+        Assert.Equal(4 + 4 + (120 * 2) + (8 * 2) + Static.Templates.SiteAssets.All.Count, first.Artifacts);   // site pages, crawler files (robots, index, pages-0, products-0), products, categories, assets
 
         var again = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
         Assert.Equal(0, again.Uploaded);
@@ -89,7 +89,7 @@ public sealed class PublishTests
         await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
 
         var entries = await ReadAllEntriesAsync(harness);
-        Assert.Equal(4 + (60 * 2) + (4 * 2) + Static.Templates.SiteAssets.All.Count, entries.Count);
+        Assert.Equal(4 + 4 + (60 * 2) + (4 * 2) + Static.Templates.SiteAssets.All.Count, entries.Count);
         foreach (var (path, sha) in entries)
         {
             var stable = await harness.S3.GetAsync(path[1..], CancellationToken.None);
@@ -263,7 +263,7 @@ public sealed class PublishTests
             Assert.True(summary.RootElement.TryGetProperty(field, out _), field);
         }
 
-        Assert.Equal(4 + 20 + 4 + Static.Templates.SiteAssets.All.Count, summary.RootElement.GetProperty("uploaded").GetInt32());
+        Assert.Equal(4 + 4 + 20 + 4 + Static.Templates.SiteAssets.All.Count, summary.RootElement.GetProperty("uploaded").GetInt32());
     }
 
     internal static async Task<ManifestRoot> ReadRootAsync(PublisherHarness harness) =>
