@@ -48,6 +48,11 @@ internal static class ImageUploads
         {
             while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
             {
+                if (string.IsNullOrEmpty(section.ContentDisposition))
+                {
+                    continue;   // not a form-data part (an empty form serialises as one such part): ignored
+                }
+
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
                 {
                     return ([], Invalid("files", "only file parts are accepted (Content-Disposition: form-data; name=\"files\"; filename=\"...\")"));
