@@ -4,6 +4,7 @@ using System.Text.Json;
 using RazorLight;
 using Static.Shared.Artifacts;
 using Static.Shared.Catalog;
+using Static.Shared.Images;
 using Static.Templates.Json;
 
 namespace Static.Templates;
@@ -16,7 +17,7 @@ namespace Static.Templates;
 /// </summary>
 public sealed class ArtifactRenderer
 {
-    private static readonly string[] Templates = ["_Header", "_Client", "_Seo", "Home", "Product", "Category", "NotFound"];
+    private static readonly string[] Templates = ["_Header", "_Client", "_Seo", "_Picture", "Home", "Product", "Category", "NotFound"];
     private readonly RazorLightEngine engine;
 
     private ArtifactRenderer(RazorLightEngine engine) => this.engine = engine;
@@ -93,22 +94,29 @@ public sealed class ArtifactRenderer
     private static byte[] Json<T>(T document, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
         JsonSerializer.SerializeToUtf8Bytes(document, typeInfo);
 
-    private static ProductSummaryDocument Summary(Product p, PageSettings pages) => new(
-        p.Id, p.Slug, p.Name, p.Price.Amount, p.Price.Currency, pages.Price(p.Price),
-        string.Create(CultureInfo.InvariantCulture, $"/products/{p.Id}.json"), p.ImageUrls.Count > 0 ? p.ImageUrls[0] : null);
+    private static ProductSummaryDocument Summary(Product p, SiteInfo site) => new(
+        p.Id, p.Slug, p.Name, p.Price.Amount, p.Price.Currency, site.Pages.Price(p.Price),
+        string.Create(CultureInfo.InvariantCulture, $"/products/{p.Id}.json"), p.Images.Count > 0 ? Image(p.Images[0], site.Client.Images) : null);
+
+    /// <summary>An image as the JSON carries it: what static.js needs to build the same &lt;picture&gt; as the templates.</summary>
+    private static ImageDocument Image(ProductImage image, ImagePipeline pipeline)
+    {
+        var (width, height) = pipeline.DisplaySize(image);
+        return new ImageDocument(pipeline.Fallback(image).Url, pipeline.Srcset(image, VariantFormat.Jpeg), pipeline.Srcset(image, VariantFormat.Webp), width, height);
+    }
 
     private static CategoryRefDocument Ref(Category c) => new(c.Id, c.Slug, c.Name, $"/categories/{c.Slug}/1.json");
 
     private static HomeDocument HomeDocumentOf(HomeData home) =>
-        new(home.Site.Name, home.Site.Config.Banner, home.Featured.Select(p => Summary(p, home.Site.Pages)).ToList(), home.Categories.Select(Ref).ToList());
+        new(home.Site.Name, home.Site.Config.Banner, home.Featured.Select(p => Summary(p, home.Site)).ToList(), home.Categories.Select(Ref).ToList());
 
     private static ProductDocument ProductDocumentOf(ProductData data)
     {
         var p = data.Product;
-        return new ProductDocument(p.Id, p.Slug, p.Name, p.Description, p.Price.Amount, p.Price.Currency, data.Site.Pages.Price(p.Price), Ref(data.Category), p.ImageUrls, p.FeaturedRank, p.UpdatedAt, p.RowVersion);
+        return new ProductDocument(p.Id, p.Slug, p.Name, p.Description, p.Price.Amount, p.Price.Currency, data.Site.Pages.Price(p.Price), Ref(data.Category), p.Images.Select(i => Image(i, data.Site.Client.Images)).ToList(), p.FeaturedRank, p.UpdatedAt, p.RowVersion);
     }
 
     private static CategoryPageDocument CategoryDocumentOf(CategoryData data) =>
-        new(Ref(data.Category), data.Path.Page, data.Products.Select(p => Summary(p, data.Site.Pages)).ToList(),
+        new(Ref(data.Category), data.Path.Page, data.Products.Select(p => Summary(p, data.Site)).ToList(),
             data.HasMore ? string.Create(CultureInfo.InvariantCulture, $"/categories/{data.Category.Slug}/{data.Path.Page + 1}.json") : null);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using Microsoft.Playwright;
 using Static.IntegrationTests.Infrastructure;
@@ -108,6 +109,62 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
         Assert.Equal([200], stockReads);
         Assert.Equal((await shop.StockAsync(6)).ToString(CultureInfo.InvariantCulture), await page.GetAttributeAsync("p.stock", "data-quantity"));
         Assert.NotEqual("", await page.TextContentAsync("p.stock"));
+    }
+
+    [Fact]
+    public async Task Product_images_load_through_the_edge_immutable_and_the_module_leaves_an_unchanged_listing_in_place()
+    {
+        await using var shop = await Shop.StartAsync(serviceWorker: false);
+        await using var context = await NewContextAsync();
+        await context.AddInitScriptAsync("""
+            document.addEventListener('DOMContentLoaded', () => {
+              window.__replaced = 0;
+              const list = document.querySelector('[data-list]');
+              if (list) new MutationObserver(() => window.__replaced++).observe(list, { childList: true });
+            });
+            """);
+        var page = await context.NewPageAsync();
+        var images = new ConcurrentQueue<(string Path, int Status)>();
+        page.Response += (_, r) =>
+        {
+            var path = new Uri(r.Url).AbsolutePath;
+            if (path.StartsWith("/_immutable/img/", StringComparison.Ordinal))
+            {
+                images.Enqueue((path, r.Status));
+            }
+        };
+        page.RequestFailed += (_, r) =>
+        {
+            var path = new Uri(r.Url).AbsolutePath;
+            if (path.StartsWith("/_immutable/img/", StringComparison.Ordinal))
+            {
+                images.Enqueue((path, 0));
+            }
+        };
+
+        using var product = JsonDocument.Parse(await shop.Edge.Client.GetStringAsync("/products/6.json"));
+        var category = product.RootElement.GetProperty("category").GetProperty("url").GetString()!.Replace(".json", ".html", StringComparison.Ordinal);
+        foreach (var url in new[] { "/", category, "/products/6.html" })
+        {
+            await OpenAsync(page, shop.Edge.Url(url));
+            Assert.True(await page.EvaluateAsync<int>("() => document.images.length") > 0, url);
+            await page.WaitForFunctionAsync("() => [...document.images].filter((i) => i.loading !== 'lazy').every((i) => i.complete && i.naturalWidth > 0)",
+                null, new() { Timeout = 15_000 });
+            await Task.Delay(300);
+            Assert.Equal(0, await page.EvaluateAsync<int>("() => window.__replaced ?? 0"));
+        }
+
+        Assert.NotEmpty(images);
+        Assert.All(images, i => Assert.True(i.Status == 200, $"{i.Path}: {i.Status}"));
+        Assert.Equal("high", await page.GetAttributeAsync(".gallery img", "fetchpriority"));
+
+        var variant = images.First().Path;
+        using var first = await shop.Edge.Client.GetAsync(new Uri(variant, UriKind.Relative));
+        using var again = await shop.Edge.Client.GetAsync(new Uri(variant, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Contains("immutable", again.Headers.CacheControl?.ToString() ?? "", StringComparison.Ordinal);
+        Assert.Equal("HIT", again.Headers.GetValues("x-cache").Single());
+        Assert.StartsWith("image/", again.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,7 +37,11 @@ public sealed class DemoCatalogGeneratorTests
         Assert.All(catalog.Categories.Where(c => c.ParentId is not null), c => Assert.Contains(c.ParentId!.Value, categoryIds));
         Assert.All(catalog.Products, p => Assert.InRange(p.Price.Amount, 1m, 400m));
         Assert.All(catalog.Products, p => Assert.Equal("EUR", p.Price.Currency));
-        Assert.All(catalog.Products, p => Assert.NotEmpty(p.ImageUrls));
+        Assert.All(catalog.Products, p => Assert.InRange(p.Images.Count, 1, 3));
+        Assert.All(catalog.Products, p => Assert.Empty(p.ImageUrls));
+        var sources = catalog.ImageSources.Select(s => s.Sha256).ToHashSet();
+        Assert.Equal(12 + PlaceholderImages.Alternates, sources.Count);
+        Assert.All(catalog.Products.SelectMany(p => p.Images), i => Assert.Contains(i.Sha256, sources));
 
         var ranks = catalog.Products.Where(p => p.FeaturedRank is not null).Select(p => p.FeaturedRank!.Value).Order().ToList();
         Assert.Equal(Enumerable.Range(1, DemoCatalogGenerator.FeaturedProducts), ranks);
@@ -52,7 +56,23 @@ public sealed class DemoCatalogGeneratorTests
 
     private static string Describe(CatalogSnapshot catalog) =>
         string.Join('\n', catalog.Categories.Select(c => c.ToString()))
-        + string.Join('\n', catalog.Products.Select(p => $"{p} {string.Join(',', p.ImageUrls)}"))
+        + string.Join('\n', catalog.Products.Select(p => $"{p} {string.Join(',', p.ImageUrls)} {string.Join(',', p.Images)}"))
+        + string.Join('\n', catalog.ImageSources.Select(s => $"{s.Sha256} {s.Width}x{s.Height} {s.Bytes.Length}"))
         + string.Join('\n', catalog.Stock.Select(s => s.ToString()))
         + CatalogJsonContext.Serialize(catalog.SiteConfig);
+
+    [Fact]
+    public void Placeholder_images_are_deterministic_valid_jpegs_that_differ_by_seed_and_index()
+    {
+        var a = PlaceholderImages.Draw(42, 3);
+        var b = PlaceholderImages.Draw(42, 3);
+        Assert.Equal(a.Bytes, b.Bytes);
+        Assert.Equal(Static.Shared.Manifests.ContentHash.Sha256(a.Bytes), a.Sha256);
+        Assert.NotEqual(a.Sha256, PlaceholderImages.Draw(42, 4).Sha256);
+        Assert.NotEqual(a.Sha256, PlaceholderImages.Draw(43, 3).Sha256);
+
+        var inspected = Static.Templates.Images.ImageCodec.Inspect(a.Bytes, new Static.Templates.Images.ImageLimits(10 << 20, 64, 8000));
+        Assert.True(inspected.Valid, inspected.Error);
+        Assert.Equal(("image/jpeg", PlaceholderImages.Width, PlaceholderImages.Height), (inspected.ContentType, inspected.Width, inspected.Height));
+    }
 }

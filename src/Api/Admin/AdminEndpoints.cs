@@ -31,6 +31,8 @@ public static class AdminEndpoints
         write.MapPost("/products", CreateProductAsync).WithName("CreateProduct").WithSummary("Creates a product; 422 for an unknown category.");
         write.MapPut("/products/{id:long}", UpdateProductAsync).WithName("UpdateProduct").WithSummary("Replaces a product; If-Match makes it conditional.");
         write.MapDelete("/products/{id:long}", DeleteProductAsync).WithName("DeleteProduct").WithSummary("Deletes a product; If-Match makes it conditional.");
+        write.MapPut("/products/{id:long}/images", PutImagesAsync).WithName("PutProductImages")
+            .WithSummary("Replaces a product's images with the multipart/form-data files sent, in order (JPEG, PNG or WebP; images.* limits); If-Match makes it conditional.");
         write.MapPut("/products/{id:long}/stock", SetStockAsync).WithName("SetStock").WithSummary("Sets a product's stock level.");
         write.MapPost("/categories", CreateCategoryAsync).WithName("CreateCategory").WithSummary("Creates a category.");
         write.MapPut("/categories/{id:long}", UpdateCategoryAsync).WithName("UpdateCategory").WithSummary("Replaces a category; If-Match makes it conditional.");
@@ -85,6 +87,20 @@ public static class AdminEndpoints
         var (ifMatch, badMatch) = IfMatch(http);
         return badMatch ?? await FinishAsync(http, evict, await store.DeleteProductAsync(id, ifMatch, cancellationToken).ConfigureAwait(false), null,
             publishId => TypedResults.Ok(new DeletedOutput(id, publishId)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Ok<ProductImagesOutput>, ProblemHttpResult>> PutImagesAsync(
+        long id, HttpContext http, AdminStore store, AdminCacheEviction evict, PublishConfig config, CancellationToken cancellationToken)
+    {
+        var (ifMatch, badMatch) = IfMatch(http);
+        if (badMatch is not null)
+        {
+            return badMatch;
+        }
+
+        var (files, error) = await ImageUploads.ReadAsync(http, config.Images, cancellationToken).ConfigureAwait(false);
+        return error ?? await FinishAsync(http, evict, await store.ReplaceProductImagesAsync(id, ifMatch, files, cancellationToken).ConfigureAwait(false), p => p.RowVersion,
+            TypedResults.Ok, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<Results<Ok<StockOutput>, ProblemHttpResult>> SetStockAsync(

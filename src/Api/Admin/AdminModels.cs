@@ -17,6 +17,11 @@ public sealed record CategoryOutput(long Id, string Slug, string Name, long? Par
 
 public sealed record StockInput(int? Quantity);
 
+/// <summary>A product's images after <c>PUT /admin/products/{id}/images</c>, in order.</summary>
+public sealed record ProductImagesOutput(long ProductId, IReadOnlyList<ProductImageOutput> Images, long RowVersion, long? PublishId);
+
+public sealed record ProductImageOutput(int Position, string Sha256, string ContentType, int Width, int Height, int Bytes);
+
 public sealed record StockOutput(long ProductId, int Quantity);
 
 /// <summary><c>POST /admin/republish</c>: everything (<see cref="All"/>), or the given stable paths and/or dependency keys.</summary>

@@ -123,6 +123,66 @@ public sealed class AdminStore(PrimaryDatabase primary)
             return new AdminOutcome<long>.Done(publishId, ChangeImpact.OfProduct(id, new ProductPlacement(current.Value.CategoryId, current.Value.FeaturedRank), null));
         }, cancellationToken);
 
+    /// <summary>
+    /// Replaces a product's images with <paramref name="uploads"/>, in order: sources stored by SHA-256 (an already
+    /// stored one is kept as it is), the product's rows rewritten, and the product bumped (row version, updated_at)
+    /// with an outbox row like any product edit, so the publisher republishes exactly its dependents.
+    /// </summary>
+    public Task<AdminOutcome<ProductImagesOutput>> ReplaceProductImagesAsync(long id, long? ifMatch, IReadOnlyList<ImageUpload> uploads, CancellationToken cancellationToken) =>
+        WriteAsync<ProductImagesOutput>(async (connection, transaction) =>
+        {
+            var current = await LockProductAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
+            if (current is null)
+            {
+                return new AdminOutcome<ProductImagesOutput>.NotFound($"product {id}");
+            }
+
+            if (ifMatch is { } expected && expected != current.Value.RowVersion)
+            {
+                return new AdminOutcome<ProductImagesOutput>.Stale(current.Value.RowVersion);
+            }
+
+            foreach (var upload in uploads.DistinctBy(u => u.Sha256))
+            {
+                await using var source = new NpgsqlCommand(
+                    """
+                    insert into image_sources (sha256, content_type, width, height, bytes) values (@sha, @type, @width, @height, @bytes)
+                    on conflict (sha256) do nothing
+                    """, connection, transaction);
+                source.Parameters.AddWithValue("sha", upload.Sha256);
+                source.Parameters.AddWithValue("type", upload.ContentType);
+                source.Parameters.AddWithValue("width", upload.Width);
+                source.Parameters.AddWithValue("height", upload.Height);
+                source.Parameters.AddWithValue("bytes", upload.Bytes);
+                await source.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using (var replace = new NpgsqlCommand(
+                """
+                delete from product_images where product_id = @id;
+                insert into product_images (product_id, position, sha256)
+                select @id, t.position - 1, t.sha256 from unnest(@shas) with ordinality as t (sha256, position);
+                """, connection, transaction))
+            {
+                replace.Parameters.AddWithValue("id", id);
+                replace.Parameters.AddWithValue("shas", uploads.Select(u => u.Sha256).ToArray());
+                await replace.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            long rowVersion;
+            await using (var bump = new NpgsqlCommand("update products set updated_at = now() where id = @id returning row_version", connection, transaction))
+            {
+                bump.Parameters.AddWithValue("id", id);
+                rowVersion = (long)(await bump.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            }
+
+            var placement = new ProductPlacement(current.Value.CategoryId, current.Value.FeaturedRank);
+            var payload = JsonSerializer.Serialize(new { before = new { categoryId = current.Value.CategoryId, featuredRank = current.Value.FeaturedRank }, images = uploads.Count });
+            var publishId = await OutboxAsync(connection, transaction, "product", id, "updated", payload, cancellationToken).ConfigureAwait(false);
+            var output = new ProductImagesOutput(id, [.. uploads.Select((u, i) => new ProductImageOutput(i, u.Sha256, u.ContentType, u.Width, u.Height, u.Bytes.Length))], rowVersion, publishId);
+            return new AdminOutcome<ProductImagesOutput>.Done(output, ChangeImpact.OfProduct(id, placement, placement));
+        }, cancellationToken);
+
     public Task<AdminOutcome<StockOutput>> SetStockAsync(long productId, int quantity, CancellationToken cancellationToken) =>
         WriteAsync<StockOutput>(async (connection, transaction) =>
         {

@@ -32,6 +32,8 @@ internal static partial class ArtifactEndpoints
         artifacts.MapMethods("/stock", Methods, StockAsync).WithName("Stock").WithSummary("Stock levels for up to 200 product ids (?ids=1,2,3); never published, cached briefly in memory only.");
         artifacts.MapMethods("/categories/{slug}/{page}.json", Methods, ListingJsonAsync).WithName("Listing").WithSummary("A category listing page; page 1 is the published artifact, later pages are served here only.");
         artifacts.MapMethods("/categories/{slug}/{page}.html", Methods, ListingHtmlAsync).WithName("ListingPage").WithSummary("A category listing page as HTML, through the same template; page 1 is the published artifact, later pages are served here only.");
+        artifacts.MapMethods("/_immutable/img/{**variant}", Methods, ImageVariantAsync).WithName("ImageVariant")
+            .WithSummary("A product image variant the store does not hold (yet): rendered from its source with the publisher's code, immutable.");
         artifacts.MapMethods("/{**path:regex(^(?!admin(/|$)))}", Methods, ArtifactAsync).WithName("Artifact").WithSummary("Any stable path the publisher produces.");
         return app;
     }
@@ -128,6 +130,53 @@ internal static partial class ArtifactEndpoints
             http.Response.Headers[SurrogateKeys.Header] = listing.SurrogateKeys;
             http.Response.Headers.CacheControl = config.Publish.CacheControl.For(path.Class);
             return Bytes(http, listing.Body, listing.ETag, listing.ContentType);
+        }
+        catch (NpgsqlException)
+        {
+            return Unavailable(http);
+        }
+    }
+
+    /// <summary>Variants rendered at once here: a miss costs a decode and an encode, so a burst of them queues.</summary>
+    private static readonly SemaphoreSlim VariantRenders = new(2);
+
+    /// <summary>
+    /// The edge's fallback for an image variant missing from the store (published objects never are; a store wiped
+    /// or a page rendered by the Api ahead of the publisher can ask): rendered from <c>image_sources</c> by the
+    /// publisher's code, so the same bytes, with the immutable Cache-Control. Only this pipeline's URLs and only the
+    /// widths the source has are answered; anything else is 404.
+    /// </summary>
+    private static async Task<ArtifactResult> ImageVariantAsync(HttpContext http, Shared.Catalog.ImageStore images, PublishConfig config, CancellationToken cancellationToken)
+    {
+        var pipeline = Shared.Images.ImagePipeline.From(config.Images);
+        if (!pipeline.TryParseUrl(http.Request.Path.Value, out var sha, out var width, out var format))
+        {
+            return NotFoundProblem(http.Request.Path.Value);
+        }
+
+        try
+        {
+            var source = await images.GetSourceAsync(sha, cancellationToken).ConfigureAwait(false);
+            var variant = source is null ? null
+                : pipeline.Variants(new Shared.Catalog.ProductImage(source.Sha256, source.Width, source.Height)).FirstOrDefault(v => v.Width == width && v.Format == format);
+            if (source is null || variant is null)
+            {
+                return NotFoundProblem(http.Request.Path.Value);
+            }
+
+            await VariantRenders.WaitAsync(cancellationToken).ConfigureAwait(false);
+            byte[] body;
+            try
+            {
+                body = Templates.Images.ImageCodec.Render(source.Bytes, [variant], pipeline)[0].Bytes;
+            }
+            finally
+            {
+                VariantRenders.Release();
+            }
+
+            http.Response.Headers.CacheControl = config.Publish.CacheControl.Immutable;
+            return Bytes(http, body, DatabaseArtifactSource.ETagOf(body), variant.ContentType);
         }
         catch (NpgsqlException)
         {

@@ -28,7 +28,8 @@ public sealed record GcResult(
 /// <c>publisher gc</c>: deletes content-addressed objects (immutable copies and manifest shards) that no kept
 /// version references. Kept: the newest <c>retention.keepVersions</c> versions with a manifest, the live
 /// one, the pinned one, and every version that left the live manifest less than <c>retention.minAge</c> ago
-/// (what a client that slept a while may still ask for). Objects younger than <c>retention.gcGracePeriod</c> are never deleted, stable
+/// (what a client that slept a while may still ask for). Image variants (<c>_immutable/img/</c>) are never
+/// collected: pages reference them by source, not through the manifest. Objects younger than <c>retention.gcGracePeriod</c> are never deleted, stable
 /// paths are never touched, and more than <c>retention.maxDeletesPerRun</c> deletes need <c>--force</c>.
 /// Holds the publisher lock, so it never runs beside a publish or a rollback.
 /// </summary>
@@ -56,6 +57,13 @@ public sealed partial class GarbageCollector(
         {
             await foreach (var o in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
             {
+                // Image variants are named by their source, not by bytes a manifest lists: no manifest references
+                // them, so they are never collected here (docs/images.md: unreferenced variants stay, for now).
+                if (o.Key.StartsWith(Shared.Images.ImagePipeline.KeyPrefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 listed++;
                 if (referenced.Contains(o.Key))
                 {

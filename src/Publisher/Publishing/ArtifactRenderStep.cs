@@ -78,7 +78,7 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
                 _ => throw new InvalidOperationException($"No data for {path.Path}"),
             };
             var artifact = await renderer.RenderAsync(model).ConfigureAwait(false);
-            items[i] = Describe(artifact);
+            items[i] = Describe(artifact, ImagesOf(model));
             var n = Interlocked.Increment(ref done);
             if ((n & 1023) == 0 || n == paths.Count)
             {
@@ -98,13 +98,22 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
     private static ArtifactPath ArtifactPathWithId(ArtifactPath path, Category category) =>
         path.IsHtml ? ArtifactPath.CategoryHtml(category) : ArtifactPath.CategoryJson(category);
 
-    private RenderedItem Describe(RenderedArtifact artifact)
+    /// <summary>The product images a page or document references: a product's all, a listing's first of each product.</summary>
+    private static IReadOnlyList<ProductImage> ImagesOf(ArtifactData model) => model switch
+    {
+        ProductData product => product.Product.Images,
+        CategoryData category => [.. category.Products.Where(p => p.Images.Count > 0).Select(p => p.Images[0])],
+        HomeData home => [.. home.Featured.Where(p => p.Images.Count > 0).Select(p => p.Images[0])],
+        _ => [],
+    };
+
+    private RenderedItem Describe(RenderedArtifact artifact, IReadOnlyList<ProductImage> images)
     {
         var cacheControl = config.Publish.CacheControl.For(artifact.Path.Class);
         var keys = artifact.DependencyKeys.ToArray();
         var surrogate = SurrogateKeys.Format(SurrogateKeys.For(artifact.Path, keys));
         var headersHash = ContentHash.Sha256(System.Text.Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{surrogate}"))[..16];
         var shard = ManifestSharding.ShardOf(artifact.Path, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard);
-        return new RenderedItem(artifact.Path, artifact.Body, ContentHash.Sha256(artifact.Body), headersHash, cacheControl, shard, keys, surrogate);
+        return new RenderedItem(artifact.Path, artifact.Body, ContentHash.Sha256(artifact.Body), headersHash, cacheControl, shard, keys, surrogate) { Images = images };
     }
 }

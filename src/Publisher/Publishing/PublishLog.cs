@@ -17,4 +17,8 @@ internal static partial class PublishLog
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "The store's manifest root did not match live version {Version}; re-uploaded it")]
     public static partial void RootRepaired(ILogger logger, long version);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information,
+        Message = "Uploaded {Variants} image variants of {Sources} sources ({KiB} KiB) in {Seconds:0.00} s")]
+    public static partial void ImageVariants(ILogger logger, int variants, int sources, long kiB, double seconds);
 }

@@ -66,7 +66,8 @@ internal sealed class PublishPlanner(PublishConfig config, PublishStateStore sta
         var text = string.Join('\n', ObjectKeys.FormatVersion, Templates.ArtifactRenderer.TemplatesFingerprint, SurrogateKeys.Header, SurrogateKeys.FormatVersion, config.Site.Name, config.Catalog.ListingPageSize, config.Catalog.FeaturedCount,
             p.CacheControl.Html, p.CacheControl.Json, p.CacheControl.Immutable, p.CacheControl.Manifest, p.CacheControl.Asset, p.ProductsPerShard, p.CategoriesPerShard,
             config.Client.ApiBaseUrl, config.Client.RefreshSeconds, config.Client.ServiceWorker,
-            config.Site.BaseUrl, config.Site.Locale, config.Site.SitemapUrlsPerFile);
+            config.Site.BaseUrl, config.Site.Locale, config.Site.SitemapUrlsPerFile,
+            Shared.Images.ImagePipeline.From(config.Images).Token, string.Join(',', config.Images.EffectiveWidths()));
         return ContentHash.Sha256(Encoding.UTF8.GetBytes(text))[..16];
     }
 

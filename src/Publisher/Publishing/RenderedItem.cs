@@ -24,4 +24,7 @@ internal sealed class RenderedItem(ArtifactPath artifact, byte[] body, string sh
     public string[] DependencyKeys { get; } = dependencyKeys;
 
     public string SurrogateKeys { get; } = surrogateKeys;
+
+    /// <summary>The product images the artifact references (their variants must be in the store before it is).</summary>
+    public IReadOnlyList<Shared.Catalog.ProductImage> Images { get; init; } = [];
 }

@@ -27,6 +27,7 @@ public sealed class SitePublisher
     private readonly PublishPlanner planner;
     private readonly ArtifactRenderStep renderer;
     private readonly UploadSequence uploads;
+    private readonly ImageVariantStep images;
     private readonly PublishRecorder recorder;
 
     public SitePublisher(
@@ -34,6 +35,7 @@ public sealed class SitePublisher
         RendererSource renderers,
         ArtifactDataReader data,
         CatalogStore catalog,
+        ImageStore imageStore,
         PublishStateStore state,
         Operations.PinState pins,
         Edge.PendingInvalidations invalidations,
@@ -50,6 +52,7 @@ public sealed class SitePublisher
         planner = new PublishPlanner(config, state);
         renderer = new ArtifactRenderStep(config, renderers, data);
         uploads = new UploadSequence(store, config);
+        images = new ImageVariantStep(config, imageStore, store, logger);
         recorder = new PublishRecorder(config, state, invalidations, logger);
     }
 
@@ -118,7 +121,10 @@ public sealed class SitePublisher
                 long bytes = 0;
                 if (manifest.Changed)
                 {
-                    bytes = await uploads.UploadAsync(live, changed, removed, manifest, written, progress, cancellationToken).ConfigureAwait(false);
+                    // 0. The image variants the changed pages reference, before any of those pages goes up.
+                    bytes = (await images.EnsureAsync(changed.SelectMany(c => c.Images), written, progress, cancellationToken).ConfigureAwait(false)).Bytes;
+                    stages.Lap("images");
+                    bytes += await uploads.UploadAsync(live, changed, removed, manifest, written, progress, cancellationToken).ConfigureAwait(false);
                 }
                 else if (await uploads.RepairRootAsync(live, written, cancellationToken).ConfigureAwait(false))
                 {

@@ -8,7 +8,8 @@ public sealed record DemoCatalogRequest(int Products, int Categories, int Seed, 
 
 /// <summary>
 /// A realistic, deterministic demo catalog (Bogus with its own seeded randomizer; no global state, no
-/// clock): categories in a two-level tree, products with names, descriptions, prices and images, a
+/// clock): categories in a two-level tree, products with names, descriptions, prices and drawn placeholder
+/// images (<see cref="PlaceholderImages"/>), a
 /// dozen featured products, stock levels and a site config.
 /// </summary>
 public static class DemoCatalogGenerator
@@ -31,23 +32,27 @@ public static class DemoCatalogGenerator
         var products = new List<Product>(request.Products);
         var stock = new List<StockLevel>(request.Products);
         var featured = PickFeatured(faker, request.Products);
+        var placeholders = PlaceholderImages.Generate(request.Seed, request.Categories);
         for (var i = 1; i <= request.Products; i++)
         {
             var name = faker.Commerce.ProductName();
             var updated = Epoch.AddMinutes(-faker.Random.Int(0, 60 * 24 * 365));
             var imageCount = faker.Random.Int(1, 3);
-            var images = Enumerable.Range(1, imageCount).Select(n => $"/images/products/{i}-{n}.jpg").ToArray();
-            products.Add(new Product(
+            var product = new Product(
                 Id: i,
                 Slug: $"{Slug.From(name)}-{i}",
                 Name: name,
                 Description: faker.Commerce.ProductDescription(),
                 Price: new Money(faker.Random.Int(1, 399) + faker.PickRandom(0.00m, 0.49m, 0.95m, 0.99m), request.Currency),
                 CategoryId: faker.PickRandom(leafIds),
-                ImageUrls: images,
+                ImageUrls: [],
                 FeaturedRank: featured.TryGetValue(i, out var rank) ? rank : null,
                 UpdatedAt: updated,
-                RowVersion: 1));
+                RowVersion: 1);
+
+            // Images come from the placeholders by id and category: no draw from the randomizer, so every other
+            // value is what it was before images existed.
+            products.Add(product with { Images = PlaceholderImages.ForProduct(placeholders, i, product.CategoryId, imageCount) });
             stock.Add(new StockLevel(i, faker.Random.Int(0, 500), updated));
         }
 
@@ -58,7 +63,7 @@ public static class DemoCatalogGenerator
             FeatureFlags: new SortedDictionary<string, bool>(StringComparer.Ordinal) { ["showStock"] = true, ["reviews"] = false, ["wishlist"] = true },
             Currency: request.Currency);
 
-        return new CatalogSnapshot(categories, products, stock, config);
+        return new CatalogSnapshot(categories, products, stock, config) { ImageSources = placeholders };
     }
 
     private static List<Category> GenerateCategories(Faker faker, int count)

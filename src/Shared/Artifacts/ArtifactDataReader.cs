@@ -45,11 +45,13 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
 
     public async IAsyncEnumerable<Product> GetAllProductsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // Every product's images in one query first, then the products streamed.
+        var images = await ProductImageReader.AllAsync(dataSource, cancellationToken).ConfigureAwait(false);
         await using var command = dataSource.CreateCommand($"select {ProductColumns} from products order by id");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return CatalogStore.ReadProduct(reader);
+            yield return ProductImageReader.With(CatalogStore.ReadProduct(reader), images);
         }
     }
 
@@ -231,15 +233,18 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
         return new ListingPage(rows.Count > pageSize ? rows.GetRange(0, pageSize) : rows, rows.Count > pageSize);
     }
 
-    private static async Task<List<Product>> ReadProductsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    /// <summary>The command's products with their images (one more query for the whole batch).</summary>
+    private async Task<List<Product>> ReadProductsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<Product>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            list.Add(CatalogStore.ReadProduct(reader));
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                list.Add(CatalogStore.ReadProduct(reader));
+            }
         }
 
-        return list;
+        return await ProductImageReader.AttachAsync(dataSource, list, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -38,15 +38,22 @@ public sealed record PageSettings(string BaseUrl, string Locale, int SitemapUrls
     public string Price(Money price) => PriceFormat.Format(price, Locale);
 }
 
-/// <summary>What pages tell the browser module (publish-config.json <c>client</c>, and the sharding that says which shard holds a page's data).</summary>
-public sealed record ClientSettings(string ApiBaseUrl, int RefreshSeconds, bool ServiceWorker, int ProductsPerShard = 256, int CategoriesPerShard = 512)
+/// <summary>
+/// What pages tell the browser module (publish-config.json <c>client</c>, and the sharding that says which shard holds
+/// a page's data), and the image pipeline that names the variants pages reference (<c>images</c>; the default when null).
+/// </summary>
+public sealed record ClientSettings(string ApiBaseUrl, int RefreshSeconds, bool ServiceWorker, int ProductsPerShard = 256, int CategoriesPerShard = 512, Images.ImagePipeline? ImagePipeline = null)
 {
     public static ClientSettings None { get; } = new("", 0, false);
+
+    /// <summary>The image pipeline pages are rendered with.</summary>
+    public Images.ImagePipeline Images => ImagePipeline ?? Shared.Images.ImagePipeline.Default;
 
     public static ClientSettings From(Configuration.PublishConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return new(config.Client.ApiBaseUrl, config.Client.RefreshSeconds, config.Client.ServiceWorker, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard);
+        return new(config.Client.ApiBaseUrl, config.Client.RefreshSeconds, config.Client.ServiceWorker, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard,
+            Shared.Images.ImagePipeline.From(config.Images));
     }
 
     /// <summary>The manifest shard that holds a stable path's entry.</summary>

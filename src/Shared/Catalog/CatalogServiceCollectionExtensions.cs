@@ -17,6 +17,7 @@ public static class CatalogServiceCollectionExtensions
         });
         services.TryAddSingleton<MigrationRunner>();
         services.TryAddSingleton<CatalogStore>();
+        services.TryAddSingleton<ImageStore>();
         services.TryAddSingleton<Artifacts.ArtifactDataReader>();
         return services;
     }

@@ -37,7 +37,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
 
         // Lock out a concurrent seed or admin write while we check and replace.
         await using (var lockTables = new NpgsqlCommand(
-            "lock table categories, products, stock_levels, site_config in exclusive mode", connection, transaction))
+            "lock table categories, products, stock_levels, site_config, product_images in exclusive mode", connection, transaction))
         {
             await lockTables.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -51,13 +51,14 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
             }
 
             await using var truncate = new NpgsqlCommand(
-                "truncate stock_levels, products, categories, site_config restart identity", connection, transaction);
+                "truncate product_images, stock_levels, products, categories, site_config restart identity", connection, transaction);
             await truncate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await CopyCategoriesAsync(connection, snapshot.Categories, cancellationToken).ConfigureAwait(false);
         await CopyProductsAsync(connection, snapshot.Products, cancellationToken).ConfigureAwait(false);
         await CopyStockAsync(connection, snapshot.Stock, cancellationToken).ConfigureAwait(false);
+        await WriteImagesAsync(connection, transaction, snapshot, cancellationToken).ConfigureAwait(false);
 
         await using (var config = new NpgsqlCommand(
             "insert into site_config (id, document, version, updated_at) values (1, @document::jsonb, 1, @updated)", connection, transaction))
@@ -111,7 +112,8 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
             list.Add(ReadProduct(reader));
         }
 
-        return list;
+        await reader.DisposeAsync().ConfigureAwait(false);
+        return await ProductImageReader.AttachAsync(dataSource, list, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<StockLevel>> GetStockAsync(IReadOnlyCollection<long> productIds, CancellationToken cancellationToken)
@@ -224,6 +226,43 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
 
             await writer.WriteAsync(p.UpdatedAt, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
             await writer.WriteAsync(p.RowVersion, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        }
+
+        await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The snapshot's image sources (kept when already stored: they are named by their bytes) and the products'
+    /// image rows, in position order.
+    /// </summary>
+    private static async Task WriteImagesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CatalogSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        foreach (var source in snapshot.ImageSources)
+        {
+            await using var insert = new NpgsqlCommand(
+                """
+                insert into image_sources (sha256, content_type, width, height, bytes) values (@sha, @type, @width, @height, @bytes)
+                on conflict (sha256) do nothing
+                """, connection, transaction);
+            insert.Parameters.AddWithValue("sha", source.Sha256);
+            insert.Parameters.AddWithValue("type", source.ContentType);
+            insert.Parameters.AddWithValue("width", source.Width);
+            insert.Parameters.AddWithValue("height", source.Height);
+            insert.Parameters.AddWithValue("bytes", source.Bytes);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var writer = await connection.BeginBinaryImportAsync(
+            "copy product_images (product_id, position, sha256) from stdin (format binary)", cancellationToken).ConfigureAwait(false);
+        foreach (var p in snapshot.Products)
+        {
+            for (var position = 0; position < p.Images.Count; position++)
+            {
+                await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(p.Id, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(position, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(p.Images[position].Sha256, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);

@@ -19,7 +19,11 @@ public sealed record CatalogSnapshot(
     IReadOnlyList<Category> Categories,
     IReadOnlyList<Product> Products,
     IReadOnlyList<StockLevel> Stock,
-    SiteConfig SiteConfig);
+    SiteConfig SiteConfig)
+{
+    /// <summary>Image sources the products' <see cref="Product.Images"/> name (each once).</summary>
+    public IReadOnlyList<ImageSource> ImageSources { get; init; } = [];
+}
 
 /// <summary>Source-generated JSON for the catalog's stored documents (wire format explicit, no reflection).</summary>
 [JsonSourceGenerationOptions(

@@ -44,6 +44,67 @@ public sealed class PublishConfig
 
     [Required, ValidateObjectMembers]
     public ClientSection Client { get; set; } = new();
+
+    [Required, ValidateObjectMembers]
+    public ImagesSection Images { get; set; } = new();
+}
+
+/// <summary>
+/// The product-image pipeline (docs/images.md): the variant widths and encoder qualities the publisher renders,
+/// and the limits of <c>PUT /admin/products/{id}/images</c>. Widths and qualities are part of every variant's URL
+/// (the pipeline token) and of the settings fingerprint, so changing them re-renders the pages once and uploads new
+/// variants under new URLs; nothing published is overwritten.
+/// </summary>
+public sealed class ImagesSection
+{
+    /// <summary>Variant widths in pixels, ascending (default 320, 640, 960). A source narrower than a width is never upscaled.</summary>
+    [ImageWidths]
+    public List<int> Widths { get; set; } = [];
+
+    /// <summary>WebP quality, 1 to 100.</summary>
+    [Range(1, 100)]
+    public int WebpQuality { get; set; } = 80;
+
+    /// <summary>JPEG quality (the fallback for browsers without WebP), 1 to 100.</summary>
+    [Range(1, 100)]
+    public int JpegQuality { get; set; } = 82;
+
+    /// <summary>Files in one upload (they replace the product's images, in order).</summary>
+    [Range(1, 50)]
+    public int MaxFiles { get; set; } = 8;
+
+    /// <summary>Largest file in an upload, in bytes.</summary>
+    [Range(1024, 100 * 1024 * 1024)]
+    public int MaxFileBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Largest upload request (all files and the multipart framing), in bytes; more gets 413.</summary>
+    [Range(1024, 512 * 1024 * 1024)]
+    public int MaxRequestBytes { get; set; } = 40 * 1024 * 1024;
+
+    /// <summary>Smallest accepted width and height of a source, in pixels.</summary>
+    [Range(1, 4096)]
+    public int MinDimension { get; set; } = 64;
+
+    /// <summary>Largest accepted width and height of a source, in pixels (a decoded 8000 × 8000 image takes 256 MB).</summary>
+    [Range(64, 16384)]
+    public int MaxDimension { get; set; } = 8000;
+
+    /// <summary>The widths in effect: <see cref="Widths"/>, or 320, 640, 960 when none are configured.</summary>
+    public IReadOnlyList<int> EffectiveWidths() => Widths.Count > 0 ? Widths : [320, 640, 960];
+}
+
+/// <summary><c>images.widths</c>: one to six widths, each 16 to 4096, strictly ascending.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ImageWidthsAttribute : ValidationAttribute
+{
+    public ImageWidthsAttribute()
+        : base("The field {0} must list one to six widths from 16 to 4096 pixels in ascending order, such as [320, 640, 960]")
+    {
+    }
+
+    public override bool IsValid(object? value) =>
+        value is not IReadOnlyList<int> widths || widths.Count == 0
+        || (widths.Count <= 6 && widths.All(w => w is >= 16 and <= 4096) && widths.Zip(widths.Skip(1)).All(pair => pair.First < pair.Second));
 }
 
 /// <summary>

@@ -365,16 +365,40 @@ const meta = (name) => globalThis.document?.querySelector(`meta[name="static-${n
 // The documents carry the price as the site writes it (priceText, site.locale); older ones only the amount.
 const price = (p) => p.priceText ?? `${Number(p.price).toFixed(2)} ${p.currency}`;
 
-function listItem(p) {
-  const li = document.createElement('li');
+// Listing thumbnails, built as the templates build them (src/Templates/Views/_Picture.cshtml, PictureModel.cs),
+// attribute for attribute, so an unchanged list compares equal and is left alone.
+const EAGER_THUMBNAILS = 4;
+const THUMBNAIL_SIZES = '(max-width: 30rem) calc(100vw - 3.5rem), (max-width: 48rem) calc(50vw - 2.5rem), 17rem';
+
+// Items are built in an inert document: its images load nothing until a changed list is put into the page.
+let inertDocument = null;
+const inert = () => (inertDocument ??= document.implementation.createHTMLDocument(''));
+
+function picture(image, alt, lazy) {
+  const make = (tag, attributes) => {
+    const el = inert().createElement(tag);
+    for (const [name, value] of attributes) el.setAttribute(name, String(value));
+    return el;
+  };
+  const pic = inert().createElement('picture');
+  pic.append(
+    make('source', [['type', 'image/webp'], ['srcset', image.webpSrcset], ['sizes', THUMBNAIL_SIZES]]),
+    make('img', [['src', image.src], ['srcset', image.srcset], ['sizes', THUMBNAIL_SIZES], ['width', image.width], ['height', image.height],
+      ['alt', alt], ['loading', lazy ? 'lazy' : 'eager'], ['decoding', 'async']]));
+  return pic;
+}
+
+function listItem(p, index = 0) {
+  const li = inert().createElement('li');
   li.dataset.product = String(p.id);
-  const a = document.createElement('a');
+  const a = inert().createElement('a');
   a.href = `/products/${p.id}.html`;
   a.textContent = p.name;
-  const span = document.createElement('span');
+  const span = inert().createElement('span');
   span.className = 'price';
   span.dataset.currency = p.currency;
   span.textContent = price(p);
+  if (p.image && typeof p.image === 'object') li.append(picture(p.image, p.name, index >= EAGER_THUMBNAILS));
   li.append(a, ' ', span);
   return li;
 }
@@ -398,10 +422,11 @@ export function render(kind, doc) {
   const items = kind === 'home' ? doc.featured : doc.products;
   if (!list || !Array.isArray(items)) return;
   const stock = new Map([...list.querySelectorAll('li[data-product]')].map((li) => [li.dataset.product, li.querySelector('.stock')]));
-  const fresh = items.map((p) => {
-    const li = listItem(p);
+  const fresh = items.map((p, i) => {
+    const li = listItem(p, i);
     const badge = stock.get(String(p.id));
-    if (kind === 'home') li.append(' ', badge ?? Object.assign(document.createElement('span'), { className: 'stock' }));
+    // A copy of the page's badge (moving it would change the item being compared with, so the list would always be replaced).
+    if (kind === 'home') li.append(' ', badge ? badge.cloneNode(true) : Object.assign(document.createElement('span'), { className: 'stock' }));
     if (kind === 'home') li.lastChild.dataset.product = String(p.id);
     return li;
   });
