@@ -13,8 +13,17 @@ namespace Static.Client;
 /// <param name="Price">The price, in <paramref name="Currency"/>.</param>
 /// <param name="Currency">ISO 4217 currency code.</param>
 /// <param name="Url">The stable path of the product's JSON (<c>/products/{id}.json</c>).</param>
-/// <param name="Image">The first image's path, if any.</param>
-public sealed record ProductSummary(long Id, string Slug, string Name, decimal Price, string Currency, string Url, string? Image);
+/// <param name="Image">The first image's published variants, if it has one.</param>
+/// <param name="PriceText">The price as the site writes it (its locale), e.g. <c>€12.50</c>; null from a server that predates it.</param>
+public sealed record ProductSummary(long Id, string Slug, string Name, decimal Price, string Currency, string Url, ImageVariants? Image, string? PriceText = null);
+
+/// <summary>A product image's published variants (docs/images.md); every URL is immutable.</summary>
+/// <param name="Src">The JPEG fallback.</param>
+/// <param name="Srcset">The JPEG <c>srcset</c>.</param>
+/// <param name="WebpSrcset">The WebP <c>srcset</c>.</param>
+/// <param name="Width">The intrinsic width pages declare.</param>
+/// <param name="Height">The intrinsic height pages declare.</param>
+public sealed record ImageVariants(string Src, string Srcset, string WebpSrcset, int Width, int Height);
 
 /// <summary>A reference to a category.</summary>
 /// <param name="Id">The category id.</param>
@@ -41,13 +50,17 @@ public sealed record NavigationLink(string Label, string Href);
 /// <param name="Price">The price, in <paramref name="Currency"/>.</param>
 /// <param name="Currency">ISO 4217 currency code.</param>
 /// <param name="Category">The category it belongs to.</param>
-/// <param name="Images">Image paths, first is the main one.</param>
+/// <param name="Images">The images' published variants, the main one first.</param>
 /// <param name="FeaturedRank">Its place among the homepage's featured products, or null.</param>
 /// <param name="UpdatedAt">When the catalog row last changed.</param>
 /// <param name="RowVersion">The catalog row's version.</param>
 public sealed record ProductDocument(
     long Id, string Slug, string Name, string Description, decimal Price, string Currency,
-    CategoryRef Category, IReadOnlyList<string> Images, int? FeaturedRank, DateTimeOffset UpdatedAt, long RowVersion);
+    CategoryRef Category, IReadOnlyList<ImageVariants> Images, int? FeaturedRank, DateTimeOffset UpdatedAt, long RowVersion)
+{
+    /// <summary>The price as the site writes it (its locale); null from a server that predates it.</summary>
+    public string? PriceText { get; init; }
+}
 
 /// <summary><c>/home.json</c>: the homepage's data.</summary>
 /// <param name="Site">The site's name.</param>

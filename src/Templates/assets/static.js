@@ -481,7 +481,12 @@ async function boot() {
   const kind = meta('page');
   const dataPath = meta('data');
   const shard = meta('shard');
-  if (!kind || !dataPath || !shard) return;
+  if (!kind) return;
+  if (!dataPath || !shard) {
+    // A page that is not published (a listing's page 2 and on): nothing to verify or keep up to date.
+    document.documentElement.dataset.staticReady = 'true';
+    return;
+  }
 
   const client = new StaticClient({ apiBase: meta('api') ?? '' });
   globalThis.staticClient = client;
