@@ -23,7 +23,7 @@ public sealed record SiteInfo(string Name, SiteConfig Config, ClientSettings Cli
 /// </summary>
 public sealed record PageSettings(string BaseUrl, string Locale, int SitemapUrlsPerFile)
 {
-    public static PageSettings Default { get; } = new("http://127.0.0.1:56081", "en-IE", 50_000);
+    public static PageSettings Default { get; } = new("http://127.0.0.1:56081", "en-IE", 1_000);
 
     public static PageSettings From(Configuration.PublishConfig config)
     {

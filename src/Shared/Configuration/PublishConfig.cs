@@ -432,9 +432,12 @@ public sealed class SiteSection
     [Required, SpecificCulture]
     public string Locale { get; set; } = "en-IE";
 
-    /// <summary>URLs per sitemap file (the protocol allows 50,000); the index <c>/sitemap.xml</c> lists the files.</summary>
+    /// <summary>
+    /// URLs per sitemap file (the protocol allows 50,000); the index <c>/sitemap.xml</c> lists the files. A product
+    /// edit changes its file's <c>lastmod</c>, so the file is re-uploaded: 1,000 URLs keep that to about 100 KB.
+    /// </summary>
     [Range(1, 50_000)]
-    public int SitemapUrlsPerFile { get; set; } = 50_000;
+    public int SitemapUrlsPerFile { get; set; } = 1_000;
 }
 
 /// <summary>A culture name .NET knows and that names a region (en-IE, not en): what price formatting needs.</summary>
