@@ -4,16 +4,27 @@ using Static.IntegrationTests.Infrastructure;
 namespace Static.IntegrationTests;
 
 /// <summary>
-/// Two test classes run at the same time (xunit runs classes in parallel), each writing the same names
-/// into its own database, bucket and key prefix; each then reads back only its own values. They meet at
-/// a rendezvous so that both have written before either reads.
+/// Two isolated stacks (what every test class gets: its own database, bucket and key prefix) in flight at the same
+/// time, each writing the same names; each then reads back only its own values. They meet at a rendezvous so that
+/// both have written before either reads. Both run inside one test: two classes waiting for each other depended
+/// on the runner starting both within the wait, which it need not do once the suite has more long classes than
+/// parallel slots.
 /// </summary>
-internal static class IsolationRendezvous
+public sealed class IsolationTests
 {
-    private static readonly TaskCompletionSource AWrote = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private static readonly TaskCompletionSource BWrote = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    [Fact]
+    public async Task Two_isolated_stacks_in_flight_at_once_do_not_see_each_others_rows_objects_or_keys()
+    {
+        await using var a = await IsolatedServers.CreateAsync();
+        await using var b = await IsolatedServers.CreateAsync();
+        var aWrote = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bWrote = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await Task.WhenAll(
+            RunAsync(a, "A", aWrote, bWrote.Task),
+            RunAsync(b, "B", bWrote, aWrote.Task));
+    }
 
-    public static async Task RunAsync(IsolatedServers stack, string me)
+    private static async Task RunAsync(IsolatedServers stack, string me, TaskCompletionSource wrote, Task otherWrote)
     {
         await using (var insert = stack.Database.DataSource.CreateCommand("insert into categories (slug, name) values ('isolation-marker', @name)"))
         {
@@ -30,9 +41,8 @@ internal static class IsolationRendezvous
         });
         await stack.Redis.Database.StringSetAsync("isolation-marker", me);
 
-        (me == "A" ? AWrote : BWrote).TrySetResult();
-        // Both classes are in flight now, or the test proves nothing: wait for the other (bounded).
-        await (me == "A" ? BWrote : AWrote).Task.WaitAsync(TimeSpan.FromMinutes(3));
+        wrote.TrySetResult();
+        await otherWrote.WaitAsync(TimeSpan.FromMinutes(1));   // both have written before either reads
 
         await using (var read = stack.Database.DataSource.CreateCommand("select name from categories where slug = 'isolation-marker'"))
         {
@@ -47,16 +57,4 @@ internal static class IsolationRendezvous
 
         Assert.Equal(me, (string?)await stack.Redis.Database.StringGetAsync("isolation-marker"));
     }
-}
-
-public sealed class IsolationTestsA(IsolatedServers stack) : IClassFixture<IsolatedServers>
-{
-    [Fact]
-    public Task Parallel_classes_do_not_see_each_others_rows_objects_or_keys() => IsolationRendezvous.RunAsync(stack, "A");
-}
-
-public sealed class IsolationTestsB(IsolatedServers stack) : IClassFixture<IsolatedServers>
-{
-    [Fact]
-    public Task Parallel_classes_do_not_see_each_others_rows_objects_or_keys() => IsolationRendezvous.RunAsync(stack, "B");
 }
