@@ -144,17 +144,8 @@ public sealed class AdminStore(PrimaryDatabase primary)
 
             foreach (var upload in uploads.DistinctBy(u => u.Sha256))
             {
-                await using var source = new NpgsqlCommand(
-                    """
-                    insert into image_sources (sha256, content_type, width, height, bytes) values (@sha, @type, @width, @height, @bytes)
-                    on conflict (sha256) do nothing
-                    """, connection, transaction);
-                source.Parameters.AddWithValue("sha", upload.Sha256);
-                source.Parameters.AddWithValue("type", upload.ContentType);
-                source.Parameters.AddWithValue("width", upload.Width);
-                source.Parameters.AddWithValue("height", upload.Height);
-                source.Parameters.AddWithValue("bytes", upload.Bytes);
-                await source.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await Shared.Catalog.CatalogStore.InsertImageSourceAsync(connection, transaction,
+                    new Shared.Catalog.ImageSource(upload.Sha256, upload.ContentType, upload.Width, upload.Height, upload.Bytes), cancellationToken).ConfigureAwait(false);
             }
 
             await using (var replace = new NpgsqlCommand(

@@ -231,6 +231,23 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Stores an image source by its SHA-256 in the caller's transaction (a source already stored is left as it is). The seed and the admin upload both write through here.</summary>
+    public static async Task InsertImageSourceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ImageSource source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        await using var insert = new NpgsqlCommand(
+            """
+            insert into image_sources (sha256, content_type, width, height, bytes) values (@sha, @type, @width, @height, @bytes)
+            on conflict (sha256) do nothing
+            """, connection, transaction);
+        insert.Parameters.AddWithValue("sha", source.Sha256);
+        insert.Parameters.AddWithValue("type", source.ContentType);
+        insert.Parameters.AddWithValue("width", source.Width);
+        insert.Parameters.AddWithValue("height", source.Height);
+        insert.Parameters.AddWithValue("bytes", source.Bytes);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// The snapshot's image sources (kept when already stored: they are named by their bytes) and the products'
     /// image rows, in position order.
@@ -239,17 +256,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
     {
         foreach (var source in snapshot.ImageSources)
         {
-            await using var insert = new NpgsqlCommand(
-                """
-                insert into image_sources (sha256, content_type, width, height, bytes) values (@sha, @type, @width, @height, @bytes)
-                on conflict (sha256) do nothing
-                """, connection, transaction);
-            insert.Parameters.AddWithValue("sha", source.Sha256);
-            insert.Parameters.AddWithValue("type", source.ContentType);
-            insert.Parameters.AddWithValue("width", source.Width);
-            insert.Parameters.AddWithValue("height", source.Height);
-            insert.Parameters.AddWithValue("bytes", source.Bytes);
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await InsertImageSourceAsync(connection, transaction, source, cancellationToken).ConfigureAwait(false);
         }
 
         await using var writer = await connection.BeginBinaryImportAsync(
