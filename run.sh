@@ -58,10 +58,8 @@ PUBLISHER=(dotnet "$ROOT/.local/build/publisher/publisher.dll")
 "${PUBLISHER[@]}" config check
 # The edge's VCL, generated from publish-config.json, replaces the stack's start-up VCL without a restart.
 "${PUBLISHER[@]}" edge-config --out .local/varnish/generated.vcl >/dev/null
-VCL_NAME="gen$(date +%s)"
-varnishadm -n "$STATIC_VARNISH_WORKDIR" vcl.load "$VCL_NAME" "$ROOT/.local/varnish/generated.vcl" >/dev/null \
-  && varnishadm -n "$STATIC_VARNISH_WORKDIR" vcl.use "$VCL_NAME" >/dev/null \
-  || { say "could not load the generated VCL into Varnish"; exit 1; }
+# Loaded through the stack script, which keeps it: a Varnish restarted by `scripts/stack.sh up` comes back with it.
+scripts/stack.sh edge-vcl "$ROOT/.local/varnish/generated.vcl" 2>/dev/null || { say "could not load the generated VCL into Varnish"; exit 1; }
 "${PUBLISHER[@]}" migrate
 if [ -n "${STATIC_SEED_PRODUCTS:-}" ]; then
   "${PUBLISHER[@]}" seed --if-empty --products "$STATIC_SEED_PRODUCTS"

@@ -19,7 +19,7 @@ dotnet "$BENCH_PUBLISHER" seed --if-empty >/dev/null
 dotnet "$BENCH_PUBLISHER" publish >/dev/null
 dotnet "$BENCH_PUBLISHER" edge-config --out "$WORK/edge.vcl" >/dev/null
 chmod a+r "$WORK/edge.vcl"
-varnishadm -n "$STATIC_VARNISH_WORKDIR" vcl.load "fresh$$" "$WORK/edge.vcl" >/dev/null && varnishadm -n "$STATIC_VARNISH_WORKDIR" vcl.use "fresh$$" >/dev/null
+scripts/stack.sh edge-vcl "$WORK/edge.vcl" 2>/dev/null
 
 export STATIC_ADMIN_WRITE_TOKENS="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 env ASPNETCORE_URLS="$API" Logging__LogLevel__Default=Warning dotnet .local/bench/api/Static.Api.dll >"$WORK/api.log" 2>&1 &

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # The local real stack: PostgreSQL, Redis, s3rver (S3) and Varnish (the CDN edge), each its own process
 # on loopback with its data under .local/ (PostgreSQL's under /tmp when the postgres user cannot reach
-# the checkout). Usage: scripts/stack.sh up|down|status|env|replica
+# the checkout). Usage: scripts/stack.sh up|down|status|env|replica|edge-vcl FILE
 #   replica   also starts a streaming replica of PostgreSQL (pg_basebackup -R) on STATIC_PG_REPLICA_PORT
 #             and records STATIC_DATABASE_READ in .local/stack.env, so the Api reads through it
+#   edge-vcl FILE  loads FILE into the running Varnish and makes it active (varnishadm vcl.load/vcl.use),
+#             and keeps a copy as .local/varnish/active.vcl: when Varnish is restarted (`up` after a crash)
+#             it starts with that VCL, not the start-up one, so the edge comes back as it was configured
+#
+# Edge cache size (override by environment): STATIC_EDGE_STORAGE=malloc,1g (varnishd -s; a 100,000-product
+# publish is ~383 MiB, so 1 GiB holds it with room for the Api's answers; malloc memory is used as filled)
 #
 # Ports (override by environment): STATIC_PG_PORT=55432 STATIC_REDIS_PORT=56379 STATIC_S3_PORT=56000
 # STATIC_EDGE_PORT=56081 STATIC_EDGE_ADMIN_PORT=56082 STATIC_API_PORT=56080
@@ -17,6 +23,7 @@ REDIS_PORT="${STATIC_REDIS_PORT:-56379}"
 S3_PORT="${STATIC_S3_PORT:-56000}"
 EDGE_PORT="${STATIC_EDGE_PORT:-56081}"
 EDGE_ADMIN_PORT="${STATIC_EDGE_ADMIN_PORT:-56082}"
+EDGE_STORAGE="${STATIC_EDGE_STORAGE:-malloc,1g}"
 API_PORT="${STATIC_API_PORT:-56080}"
 BUCKET="${STATIC_S3_BUCKET:-static-site}"
 DB_NAME="${STATIC_DB_NAME:-static}"
@@ -191,12 +198,44 @@ up_varnish() {
   check_port_free varnish-admin "$EDGE_ADMIN_PORT" STATIC_EDGE_ADMIN_PORT
   mkdir -p "$dir"
   render_vcl "$dir/edge.vcl"
-  # -j none: run as the invoking user, so the VCL and work dir under .local need no extra permissions.
-  varnishd -j none -a "127.0.0.1:$EDGE_PORT" -T "127.0.0.1:$EDGE_ADMIN_PORT" -n "$dir/work" -f "$dir/edge.vcl" \
-    -s malloc,128m -P "$dir/varnishd.pid" >"$dir/varnishd.log" 2>&1 \
-    || { cat "$dir/varnishd.log" >&2; die "varnishd did not start"; }
+  # The VCL last made active with `edge-vcl` (the generated one) survives a crash of varnishd: start with it.
+  local vcl="$dir/edge.vcl" which="start-up"
+  if [ -s "$dir/active.vcl" ]; then vcl="$dir/active.vcl"; which="last loaded ($dir/active.vcl)"; fi
+  start_varnishd "$vcl" || {
+    if [ "$vcl" != "$dir/edge.vcl" ]; then
+      log "varnish   did not start with $vcl: $(tail -3 "$dir/varnishd.log" | tr '\n' ' ')- falling back to the start-up VCL"
+      rm -f "$dir/active.vcl"; which="start-up"
+      start_varnishd "$dir/edge.vcl" || { cat "$dir/varnishd.log" >&2; die "varnishd did not start"; }
+    else
+      cat "$dir/varnishd.log" >&2; die "varnishd did not start"
+    fi
+  }
   wait_for varnish 20 port_open "$EDGE_PORT" || die "varnish does not answer on $EDGE_PORT"
-  log "varnish   up on 127.0.0.1:$EDGE_PORT (admin 127.0.0.1:$EDGE_ADMIN_PORT)"
+  log "varnish   up on 127.0.0.1:$EDGE_PORT (admin 127.0.0.1:$EDGE_ADMIN_PORT, storage $EDGE_STORAGE, $which VCL)"
+}
+
+start_varnishd() { # vcl
+  local dir="$LOCAL/varnish"
+  # -j none: run as the invoking user, so the VCL and work dir under .local need no extra permissions.
+  varnishd -j none -a "127.0.0.1:$EDGE_PORT" -T "127.0.0.1:$EDGE_ADMIN_PORT" -n "$dir/work" -f "$1" \
+    -s "$EDGE_STORAGE" -P "$dir/varnishd.pid" >"$dir/varnishd.log" 2>&1
+}
+
+# Loads a VCL into the running Varnish, makes it active, and keeps it for the next start (see the usage).
+cmd_edge_vcl() { # file
+  local file="${1:-}" dir="$LOCAL/varnish" name
+  [ -n "$file" ] || die "usage: scripts/stack.sh edge-vcl FILE"
+  [ -s "$file" ] || die "edge-vcl: $file does not exist or is empty"
+  ours "$dir/varnishd.pid" "$dir/port" "$EDGE_PORT" && port_open "$EDGE_PORT" || die "edge-vcl: Varnish is not up on $EDGE_PORT: run scripts/stack.sh up first"
+  file="$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"
+  name="v$(date +%s%N)"
+  varnishadm -n "$dir/work" vcl.load "$name" "$file" >"$dir/vcl-load.log" 2>&1 || { cat "$dir/vcl-load.log" >&2; die "edge-vcl: Varnish refused $file"; }
+  varnishadm -n "$dir/work" vcl.use "$name" >/dev/null || die "edge-vcl: could not make $name active"
+  # Older configurations are kept loaded (cold) by Varnish: discard them, they only hold memory.
+  varnishadm -n "$dir/work" vcl.list 2>/dev/null | awk -v keep="$name" '$1 == "available" && $NF != keep && $NF != "boot" { print $NF }' \
+    | while read -r old; do varnishadm -n "$dir/work" vcl.discard "$old" >/dev/null 2>&1 || true; done
+  cp "$file" "$dir/active.vcl.tmp" && mv -f "$dir/active.vcl.tmp" "$dir/active.vcl"
+  log "varnish   now runs $file (as $name; kept for restarts in $dir/active.vcl)"
 }
 
 write_env() {
@@ -314,5 +353,6 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cat "$LOCAL/stack.env" ;;
   replica) cmd_up; up_replica; write_env ;;
-  *) echo "usage: scripts/stack.sh up|down|status|env|replica" >&2; exit 2 ;;
+  edge-vcl) cmd_edge_vcl "${2:-}" ;;
+  *) echo "usage: scripts/stack.sh up|down|status|env|replica|edge-vcl FILE" >&2; exit 2 ;;
 esac

@@ -253,6 +253,12 @@ public static class PublisherCli
                 await Error.WriteLineAsync($"error: cannot reach PostgreSQL ({e.Message}). Is the stack up? Run scripts/stack.sh up.").ConfigureAwait(false);
                 return ExitFailed;
             }
+            catch (ConfigException e)
+            {
+                // A setting checked when its service is first built (STATIC_EDGE_URL for cdn.kind varnish, ...).
+                await Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return ExitUsage;
+            }
             catch (PublishBusyException e)
             {
                 await Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);

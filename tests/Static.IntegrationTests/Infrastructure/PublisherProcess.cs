@@ -25,6 +25,10 @@ internal sealed class PublisherProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    public int ExitCode => process.ExitCode;
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken = default) => process.WaitForExitAsync(cancellationToken);
+
     public string Output
     {
         get
@@ -39,12 +43,23 @@ internal sealed class PublisherProcess : IAsyncDisposable
     public static PublisherProcess Start(IsolatedServers servers, IReadOnlyDictionary<string, string>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(servers);
+        return Start(PublisherHarness.Settings(servers), ["run"], environment);
+    }
+
+    /// <summary>Any publisher command (<c>run</c>, <c>publish --full</c>, ...) on the servers <paramref name="settings"/> name.</summary>
+    public static PublisherProcess Start(Static.Shared.Configuration.StackSettings settings, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(arguments);
         var dll = Path.Combine(StackServers.RepositoryRoot, "src", "Publisher", "bin", "Debug", "net10.0", "publisher.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first (./test.sh does).");
-        var settings = PublisherHarness.Settings(servers);
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = StackServers.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("run");
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.Environment["STATIC_DATABASE"] = settings.Database;
         start.Environment["STATIC_REDIS"] = settings.Redis;
         start.Environment["STATIC_S3_SERVICE_URL"] = settings.S3ServiceUrl;

@@ -128,7 +128,7 @@ public sealed class TestVarnish : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task<bool> PortOpenAsync(int port)
+    public static async Task<bool> PortOpenAsync(int port)
     {
         using var client = new TcpClient();
         try

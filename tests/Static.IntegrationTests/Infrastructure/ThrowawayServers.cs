@@ -79,7 +79,7 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
 /// <summary>A Redis of the test's own on a free port, that a test can pause (SIGSTOP) or stop.</summary>
 public sealed class ThrowawayRedis : IAsyncDisposable
 {
-    private readonly Process process;
+    private Process process;
 
     private ThrowawayRedis(Process process, int port)
     {
@@ -94,6 +94,26 @@ public sealed class ThrowawayRedis : IAsyncDisposable
     public static async Task<ThrowawayRedis> StartAsync()
     {
         var port = FreePort();
+        return new ThrowawayRedis(await StartProcessAsync(port), port);
+    }
+
+    /// <summary>SIGKILL, as a crash (no save: the throwaway Redis keeps nothing on disk).</summary>
+    public async Task KillAsync()
+    {
+        await ResumeAsync();
+        process.Kill();
+        await process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts it again on the same port, empty.</summary>
+    public async Task RestartAsync()
+    {
+        process.Dispose();
+        process = await StartProcessAsync(Port);
+    }
+
+    private static async Task<Process> StartProcessAsync(int port)
+    {
         var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
         {
@@ -113,7 +133,7 @@ public sealed class ThrowawayRedis : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        return new ThrowawayRedis(process, port);
+        return process;
     }
 
     public Task PauseAsync() => Shell.RunAsync("kill", "-STOP", process.Id.ToString(CultureInfo.InvariantCulture));
