@@ -173,6 +173,7 @@ public sealed class AdminApiTests
             update outbox set created_at = now() - interval '42 seconds';
             insert into publishes (state, trigger) values ('failed', 'test');
             insert into pending_invalidations (version, paths, attempts) select max(version), '{/x.json}', 3 from publishes;
+            insert into pending_invalidations (version, paths, attempts, state, parked_at) select max(version), '{/y.json}', 8, 'parked', now() from publishes;
             """))
         {
             await command.ExecuteNonQueryAsync();
@@ -185,6 +186,7 @@ public sealed class AdminApiTests
         Assert.Equal(1, Value("static_outbox_pending"));
         Assert.Equal(1, Value("static_invalidations_pending"));
         Assert.Equal(1, Value("static_invalidations_failing"));
+        Assert.Equal(1, Value("static_invalidations_parked"));
         Assert.Equal(1, Value("static_publish_failed"));
     }
 

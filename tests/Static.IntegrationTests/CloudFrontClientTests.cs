@@ -179,6 +179,9 @@ internal sealed class FakeCloudFront : IAsyncDisposable
 
     public ConcurrentQueue<Recorded> Requests { get; } = new();
 
+    /// <summary>While set, every CreateInvalidation is refused with this status and error code (a CDN that refuses for good).</summary>
+    public (int Status, string Code)? Refusal { get; set; }
+
     public static async Task<FakeCloudFront> StartAsync(int throttleFirst = 0, int? alwaysStatus = null)
     {
         var port = TestVarnish.FreePort();
@@ -193,6 +196,11 @@ internal sealed class FakeCloudFront : IAsyncDisposable
             await http.Request.Body.CopyToAsync(body);
             fake.Requests.Enqueue(new Recorded(http.Request.Method, http.Request.Path.Value!, body.ToArray(),
                 http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
+            if (fake.Refusal is { } refusal)
+            {
+                return Results.Text($"<ErrorResponse><Error><Code>{refusal.Code}</Code></Error></ErrorResponse>", "text/xml", statusCode: refusal.Status);
+            }
+
             if (alwaysStatus is { } status)
             {
                 return Results.Text("<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>", "text/xml", statusCode: status);

@@ -198,7 +198,8 @@ public sealed class EdgeTests
         await using var servers = await IsolatedServers.CreateAsync();
         await PublisherHarness.SeedAsync(servers, products: 10, categories: 2);
         var flaky = new FlakyInvalidator { Failing = true };
-        await using var harness = await PublisherHarness.CreateAsync(servers, cdn: flaky);
+        // No backoff: the refused batch is due again at once (ParkedInvalidationTests covers the backoff).
+        await using var harness = await PublisherHarness.CreateAsync(servers, cdn: flaky, configure: c => c.Cdn.InvalidationRetryDelay = TimeSpan.Zero);
         var first = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
         Assert.Equal(1, first.InvalidationsPending);
         Assert.Equal(0, first.InvalidationsSent);

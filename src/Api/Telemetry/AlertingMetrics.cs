@@ -9,13 +9,13 @@ namespace Static.Api.Telemetry;
 /// <summary>What the alerting gauges read, refreshed in the background.</summary>
 public sealed record AlertingSnapshot(
     double OutboxLagSeconds, long OutboxPending, double LiveVersionAgeSeconds, long LiveVersion,
-    long InvalidationsPending, long InvalidationsFailing, long PublishesFailed, long PublishesStuck, DateTimeOffset ReadAt);
+    long InvalidationsPending, long InvalidationsFailing, long PublishesFailed, long PublishesStuck, DateTimeOffset ReadAt, long InvalidationsParked = 0);
 
 /// <summary>
 /// The signals to alert on, as gauges on meter <c>Static.Alerting</c> (exported at /metrics with the rest):
 /// outbox lag (age of the oldest change not yet published) and size, age of the live version, invalidation
-/// batches owed to the CDN and those that have failed at least once, failed publishes, and publishes still
-/// "running" after an hour (a killed publisher). Read from the primary every <see cref="Interval"/> by one
+/// batches pending at the CDN, those that have failed at least once and those parked (refused for good),
+/// failed publishes, and publishes still "running" after an hour (a killed publisher). Read from the primary every <see cref="Interval"/> by one
 /// background loop, so a scrape never waits on the database; a reading older than three intervals is
 /// reported as NaN rather than as a stale number.
 /// </summary>
@@ -44,8 +44,10 @@ public sealed partial class AlertingMetrics : BackgroundService
         meter.CreateObservableGauge("static.outbox.pending", () => Read(s => s.OutboxPending), description: "Admin changes not yet published");
         meter.CreateObservableGauge("static.publish.live_version_age", () => Read(s => s.LiveVersionAgeSeconds), unit: "s", description: "Seconds since the live version was published");
         meter.CreateObservableGauge("static.publish.live_version", () => Read(s => s.LiveVersion), description: "The live version");
-        meter.CreateObservableGauge("static.invalidations.pending", () => Read(s => s.InvalidationsPending), description: "Invalidation batches owed to the CDN");
+        meter.CreateObservableGauge("static.invalidations.pending", () => Read(s => s.InvalidationsPending), description: "Invalidation batches pending at the CDN (parked ones are counted by static.invalidations.parked)");
         meter.CreateObservableGauge("static.invalidations.failing", () => Read(s => s.InvalidationsFailing), description: "Owed invalidation batches the CDN has refused at least once");
+        meter.CreateObservableGauge("static.invalidations.parked", () => Read(s => s.InvalidationsParked),
+            description: "Invalidation batches the CDN refused for good (parked; 'publisher invalidations --retry ID'): the edge may serve old copies until their TTL");
         meter.CreateObservableGauge("static.publish.failed", () => Read(s => s.PublishesFailed), description: "Publish runs that failed (total)");
         meter.CreateObservableGauge("static.publish.stuck", () => Read(s => s.PublishesStuck), description: "Publish runs still 'running' after an hour (a killed publisher)");
     }
@@ -58,7 +60,7 @@ public sealed partial class AlertingMetrics : BackgroundService
         var backlog = await outbox.ReadBacklogAsync(cancellationToken).ConfigureAwait(false);
         var health = await publishes.ReadHealthAsync(cancellationToken).ConfigureAwait(false);
         var read = new AlertingSnapshot(backlog.OldestAgeSeconds, backlog.Pending, health.LiveVersionAgeSeconds, health.LiveVersion,
-            health.InvalidationsPending, health.InvalidationsFailing, health.Failed, health.Stuck, started);
+            health.InvalidationsPending, health.InvalidationsFailing, health.Failed, health.Stuck, started, health.InvalidationsParked);
 
         // Two refreshes may overlap (the background loop and a caller): the one that started last wins.
         var seen = Volatile.Read(ref snapshot);

@@ -61,6 +61,7 @@ public static class PublisherCli
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(InvalidationsCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(EdgeConfigCommand.Create(context));
         root.Subcommands.Add(ConfigCommand(context));

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -15,11 +16,22 @@ namespace Static.Publisher.Edge;
 /// The CallerReference is derived from the publish version, the batch number and the batch's paths, so a
 /// retry of the same batch is idempotent (CloudFront answers with the existing invalidation). Throttling
 /// (TooManyInvalidationsInProgress, 429, 503) is retried with exponential backoff (Polly); anything else
-/// fails the batch, which stays pending in PostgreSQL for the next run.
+/// fails the batch, which stays pending in PostgreSQL and is sent again after a backoff
+/// (<see cref="PendingInvalidations"/>), or is parked at once when CloudFront rejected the request itself.
 /// </summary>
 public sealed class CloudFrontInvalidator : ICdnInvalidator
 {
     private static readonly XNamespace Ns = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
+
+    /// <summary>
+    /// CreateInvalidation's errors that reject the request itself: the same batch can never succeed, so it is
+    /// parked at once (a config change, e.g. <c>maxPathsPerRequest</c>, then <c>invalidations --retry</c>).
+    /// AccessDenied and NoSuchDistribution are not here: they concern the account, not the batch, every batch
+    /// gets them alike and a credential or IAM fix ends them, so they are retried with backoff up to the cap.
+    /// TooManyInvalidationsInProgress and Throttling are throttling: retried here, then with backoff.
+    /// </summary>
+    public static readonly FrozenSet<string> RequestRejectedCodes =
+        new[] { "InvalidArgument", "BatchTooLarge", "InconsistentQuantities", "MissingBody" }.ToFrozenSet(StringComparer.Ordinal);
     private readonly HttpClient http;
     private readonly CloudFrontSection settings;
     private readonly string accessKey;
@@ -75,7 +87,10 @@ public sealed class CloudFrontInvalidator : ICdnInvalidator
             if (response.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.OK))
             {
                 var error = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                throw new InvalidationFailedException($"{Description}: CreateInvalidation {reference} answered {(int)response.StatusCode}: {Truncate(error)}");
+                var code = ErrorCode(error);
+                throw new InvalidationFailedException(
+                    $"{Description}: CreateInvalidation {reference} answered {(int)response.StatusCode}{(code is null ? "" : " " + code)}: {Truncate(error)}",
+                    permanent: code is not null && RequestRejectedCodes.Contains(code));
             }
 
             sent += batch.Count;
@@ -133,6 +148,20 @@ public sealed class CloudFrontInvalidator : ICdnInvalidator
         // CloudFront names TooManyInvalidationsInProgress (or Throttling) in the error document's Code.
         var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
         return text.Contains("TooManyInvalidationsInProgress", StringComparison.Ordinal) || text.Contains("<Code>Throttling</Code>", StringComparison.Ordinal);
+    }
+
+    /// <summary>The <c>Code</c> of a CloudFront error document (<c>ErrorResponse/Error/Code</c>), or null when there is none.</summary>
+    public static string? ErrorCode(string body)
+    {
+        try
+        {
+            var code = XDocument.Parse(body).Descendants().FirstOrDefault(e => e.Name.LocalName == "Code")?.Value.Trim();
+            return string.IsNullOrEmpty(code) ? null : code;
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
     }
 
     private static string Truncate(string text) => text.Length <= 500 ? text : text[..500];

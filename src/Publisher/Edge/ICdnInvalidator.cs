@@ -1,7 +1,14 @@
 namespace Static.Publisher.Edge;
 
-/// <summary>The CDN could not take an invalidation; the publisher records it and the next run sends it again.</summary>
-public sealed class InvalidationFailedException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// The CDN could not take an invalidation; the publisher records it and sends it again after a backoff.
+/// <see cref="Permanent"/>: the CDN rejected the request itself (CloudFront's InvalidArgument, BatchTooLarge,
+/// InconsistentQuantities, MissingBody), so sending the same batch again cannot succeed: it is parked at once.
+/// </summary>
+public sealed class InvalidationFailedException(string message, Exception? inner = null, bool permanent = false) : Exception(message, inner)
+{
+    public bool Permanent { get; } = permanent;
+}
 
 /// <summary>
 /// Invalidation behind one port. The publisher calls it after the manifest is live, with exactly the stable

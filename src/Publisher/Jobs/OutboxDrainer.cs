@@ -16,13 +16,14 @@ public sealed record DrainResult(int Publishes, int ChangesPublished, int Change
 /// <c>outbox.debounce</c> old (so a burst coalesces into one publish; the wait is bounded by the window),
 /// takes every change committed by then, publishes (incremental: the changed entities' dependents, plus the
 /// paths and keys of republish requests; everything for <c>all</c>), and marks those rows processed only
-/// once the publish and its invalidation succeeded. Loops until the outbox is empty. A crash anywhere
+/// once the publish and its invalidation succeeded (or the invalidation was parked: refused for good). Loops until the outbox is empty. A crash anywhere
 /// leaves the rows pending, and the next drain publishes them: no acknowledged change is lost. Its waits
 /// (the debounce, another publish holding the lock) run on <see cref="TimeProvider"/>; the debounce age
 /// itself is measured on the database's clock.
 /// </summary>
 public sealed partial class OutboxDrainer(
-    OutboxStore outbox, SitePublisher publisher, PublishStateStore state, PublishConfig config, PublishHealth health, TimeProvider time, ILogger<OutboxDrainer> logger)
+    OutboxStore outbox, SitePublisher publisher, PublishStateStore state, Edge.PendingInvalidations invalidations, PublishConfig config, PublishHealth health,
+    TimeProvider time, ILogger<OutboxDrainer> logger)
 {
     /// <summary>How often a drain tries to publish while another publish holds the lock (every <see cref="BusyRetryDelay"/>: two minutes).</summary>
     internal const int BusyAttempts = 600;
@@ -37,6 +38,7 @@ public sealed partial class OutboxDrainer(
         var published = 0;
         while (true)
         {
+            published += await ReleaseInvalidatedAsync(cancellationToken).ConfigureAwait(false);
             var oldestAge = await outbox.OldestPendingAgeAsync(cancellationToken).ConfigureAwait(false);
             if (oldestAge is null)
             {
@@ -73,12 +75,12 @@ public sealed partial class OutboxDrainer(
             health.Record("succeeded", result);
             if (result.Version is { } live && await state.InvalidationOwedAsync(live, cancellationToken).ConfigureAwait(false))
             {
-                // Published, but the CDN has not taken this version's invalidation yet: the rows stay pending
-                // until it has. (Batches owed by older runs do not hold these rows back; the alerting gauges
-                // show them.)
-                await RecordFailureAsync(batch.Ids, "published; invalidation pending at the CDN", cancellationToken).ConfigureAwait(false);
-                LogInvalidationPending(logger, batch.Ids.Count, result.Version ?? 0);
-                return new DrainResult(publishes, published, batch.Ids.Count);
+                // Published, but the CDN has not taken this version's invalidation yet: the rows wait for it (not
+                // published again) until it is delivered or parked; each drain sends it once due. (Batches owed by
+                // older runs do not hold these rows back; the alerting gauges show them.)
+                await outbox.MarkAwaitingInvalidationAsync(batch.Ids, live, $"published as version {live}; invalidation pending at the CDN", CancellationToken.None).ConfigureAwait(false);
+                LogInvalidationPending(logger, batch.Ids.Count, live);
+                continue;
             }
 
             await outbox.MarkPublishedAsync(batch.Ids, result.Version, CancellationToken.None).ConfigureAwait(false);
@@ -89,6 +91,28 @@ public sealed partial class OutboxDrainer(
                 LogDrained(logger, batch.Ids.Count, result.Version ?? 0, result.Rendered, result.Uploaded, result.Invalidations.Count, result.Elapsed.TotalMilliseconds, stages);
             }
         }
+    }
+
+    /// <summary>
+    /// Rows published but waiting for their version's invalidation: sends the batches that are due (the backoff
+    /// of <see cref="Edge.PendingInvalidations"/> decides), then releases the rows whose batch was delivered or
+    /// parked. Returns how many were released.
+    /// </summary>
+    private async Task<int> ReleaseInvalidatedAsync(CancellationToken cancellationToken)
+    {
+        if (!await outbox.AnyAwaitingInvalidationAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return 0;
+        }
+
+        await invalidations.DeliverAsync(cancellationToken).ConfigureAwait(false);
+        var released = await outbox.ReleaseInvalidatedAsync(cancellationToken).ConfigureAwait(false);
+        if (released > 0)
+        {
+            LogReleased(logger, released);
+        }
+
+        return released;
     }
 
     /// <summary>
@@ -139,6 +163,9 @@ public sealed partial class OutboxDrainer(
     [LoggerMessage(EventId = 4203, Level = LogLevel.Error, Message = "Outbox: publishing {Changes} change(s) failed; they stay pending and are retried")]
     private static partial void LogFailed(ILogger logger, int changes, Exception exception);
 
-    [LoggerMessage(EventId = 4204, Level = LogLevel.Warning, Message = "Outbox: {Changes} change(s) published as version {Version}, but the CDN has not taken the invalidation yet; retried on the next drain")]
+    [LoggerMessage(EventId = 4204, Level = LogLevel.Warning, Message = "Outbox: {Changes} change(s) published as version {Version}, but the CDN has not taken the invalidation yet; sent again when due, and the changes are marked published once it is delivered or parked")]
     private static partial void LogInvalidationPending(ILogger logger, int changes, long version);
+
+    [LoggerMessage(EventId = 4205, Level = LogLevel.Information, Message = "Outbox: {Changes} published change(s) released: their invalidation was delivered or parked")]
+    private static partial void LogReleased(ILogger logger, int changes);
 }

@@ -230,17 +230,20 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
             """, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Invalidation batches still owed to the CDN (all runs).</summary>
+    /// <summary>Invalidation batches still pending at the CDN (all runs; parked ones are not counted).</summary>
     public async Task<int> PendingBatchesAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select count(*)::int from pending_invalidations");
+        await using var command = dataSource.CreateCommand("select count(*)::int from pending_invalidations where state = 'pending'");
         return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    /// <summary>Whether the invalidation recorded by run <paramref name="version"/> is still owed.</summary>
+    /// <summary>
+    /// Whether the invalidation recorded by run <paramref name="version"/> is still pending. A parked batch is not:
+    /// the CDN refused it for good, and the changes that waited on it are released (it stays listed and alerted).
+    /// </summary>
     public async Task<bool> InvalidationOwedAsync(long version, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select exists (select 1 from pending_invalidations where version = @version)");
+        await using var command = dataSource.CreateCommand("select exists (select 1 from pending_invalidations where version = @version and state = 'pending')");
         command.Parameters.AddWithValue("version", version);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }

@@ -256,6 +256,21 @@ public sealed class CdnSection
     /// <summary>Surrogate keys per PURGE request (each becomes part of one header).</summary>
     [Range(1, 1000)]
     public int KeysPerPurge { get; set; } = 100;
+
+    /// <summary>
+    /// Deliveries of one invalidation batch before it is parked (kept, listed, alerted; its outbox rows released).
+    /// With the default delays, 8 attempts span 30-60 minutes: longer than CloudFront's slow invalidations take.
+    /// </summary>
+    [Range(1, 100)]
+    public int InvalidationMaxAttempts { get; set; } = 8;
+
+    /// <summary>The wait after a batch's first failed delivery; it doubles with each further failure (with jitter).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan InvalidationRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest wait between two deliveries of one batch.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan InvalidationRetryMaxDelay { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 /// <summary>The Api's read-through tiers: L1 in process, L2 Redis, then PostgreSQL through the renderer.</summary>

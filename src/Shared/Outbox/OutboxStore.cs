@@ -73,17 +73,18 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The age of the oldest pending change, or null when none is pending. Both ends are read on the
-    /// database's clock, so the caller's clock cannot skew a debounce window.
+    /// The age of the oldest change no publish has included yet, or null when there is none (rows published and
+    /// waiting only for their invalidation do not count). Both ends are read on the database's clock, so the
+    /// caller's clock cannot skew a debounce window.
     /// </summary>
     public async Task<TimeSpan?> OldestPendingAgeAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "select extract(epoch from now() - min(created_at))::float8 from outbox where processed_at is null");
+            "select extract(epoch from now() - min(created_at))::float8 from outbox where processed_at is null and published_version is null");
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is double seconds ? TimeSpan.FromSeconds(Math.Max(0, seconds)) : null;
     }
 
-    /// <summary>Every pending change (oldest first, up to <see cref="BatchLimit"/>), as one batch.</summary>
+    /// <summary>Every change no publish has included yet (oldest first, up to <see cref="BatchLimit"/>), as one batch.</summary>
     public async Task<PendingChanges> ReadPendingAsync(CancellationToken cancellationToken)
     {
         var ids = new List<long>();
@@ -95,7 +96,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
             select id, entity_type = 'republish', coalesce((payload->>'all')::boolean, false),
                    coalesce(array(select jsonb_array_elements_text(payload->'paths')), '{}'),
                    coalesce(array(select jsonb_array_elements_text(payload->'keys')), '{}')
-            from outbox where processed_at is null order by id limit @limit
+            from outbox where processed_at is null and published_version is null order by id limit @limit
             """);
         command.Parameters.AddWithValue("limit", BatchLimit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -125,6 +126,45 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("version", (object?)version ?? DBNull.Value);
         command.Parameters.AddWithValue("ids", ids.ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records that publish <paramref name="version"/> made rows live but its invalidation is still pending at the
+    /// CDN: they are not published again; <see cref="ReleaseInvalidatedAsync"/> marks them processed once the
+    /// batch is delivered or parked.
+    /// </summary>
+    public async Task MarkAwaitingInvalidationAsync(IReadOnlyCollection<long> ids, long version, string error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(error);
+        await using var command = dataSource.CreateCommand(
+            "update outbox set published_version = @version, attempts = attempts + 1, last_error = @error where id = any(@ids) and processed_at is null");
+        command.Parameters.AddWithValue("version", version);
+        command.Parameters.AddWithValue("error", error.Length <= ErrorLimit ? error : error[..ErrorLimit]);
+        command.Parameters.AddWithValue("ids", ids.ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether any row is published and waiting for its version's invalidation.</summary>
+    public async Task<bool> AnyAwaitingInvalidationAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select exists (select 1 from outbox where processed_at is null and published_version is not null)");
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>
+    /// Marks processed the rows waiting for an invalidation that is no longer pending: delivered (its batch is
+    /// gone) or parked (the CDN refused it for good; the change is live in the store). Returns how many.
+    /// </summary>
+    public async Task<int> ReleaseInvalidatedAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            update outbox o set processed_at = now(), last_error = null
+            where o.processed_at is null and o.published_version is not null
+              and not exists (select 1 from pending_invalidations i where i.version = o.published_version and i.state = 'pending')
+            """);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Counts a failed attempt on rows still pending and records why (cut to 2,000 characters).</summary>

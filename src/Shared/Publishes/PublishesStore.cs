@@ -43,10 +43,11 @@ public sealed record RollbackRun(
 
 /// <summary>
 /// Publish health for the alerting gauges: the live version's age (NaN when none) and number, the invalidation
-/// batches owed to the CDN and those refused at least once, failed runs, and runs "running" for over an hour.
+/// batches pending at the CDN and those refused at least once, failed runs, runs "running" for over an hour,
+/// and invalidation batches parked (refused for good: the edge may be stale until its TTL).
 /// </summary>
 public sealed record PublishesHealth(
-    double LiveVersionAgeSeconds, long LiveVersion, long InvalidationsPending, long InvalidationsFailing, long Failed, long Stuck);
+    double LiveVersionAgeSeconds, long LiveVersion, long InvalidationsPending, long InvalidationsFailing, long Failed, long Stuck, long InvalidationsParked = 0);
 
 /// <summary>
 /// The <c>publishes</c> table: one row per publish or rollback run (its version), with the root manifest a
@@ -282,14 +283,15 @@ public sealed class PublishesStore(NpgsqlDataSource dataSource)
             """
             select coalesce(extract(epoch from now() - (select max(finished_at) from publishes where state = 'succeeded')), 'NaN')::float8,
                    coalesce((select max(version) from publishes where state = 'succeeded'), 0),
-                   (select count(*) from pending_invalidations),
-                   (select count(*) from pending_invalidations where attempts > 0),
+                   (select count(*) from pending_invalidations where state = 'pending'),
+                   (select count(*) from pending_invalidations where state = 'pending' and attempts > 0),
                    (select count(*) from publishes where state = 'failed'),
-                   (select count(*) from publishes where state = 'running' and started_at < now() - interval '1 hour')
+                   (select count(*) from publishes where state = 'running' and started_at < now() - interval '1 hour'),
+                   (select count(*) from pending_invalidations where state = 'parked')
             """);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return new PublishesHealth(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
+        return new PublishesHealth(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6));
     }
 
     /// <summary>Reads a <see cref="PublishRun"/> from the <see cref="RunColumns"/> starting at ordinal <paramref name="o"/>.</summary>
