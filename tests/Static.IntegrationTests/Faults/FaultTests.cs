@@ -222,6 +222,50 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_CDN_refusing_invalidations_for_good_parks_them_releases_the_outbox_and_a_retry_delivers_them()
+    {
+        await using var shop = await FaultShop.StartAsync(publisher: false);
+        var products = await shop.AdminProductsAsync(8);
+        await using var refusing = RefusingEdge.Start();
+        shop.StartPublisher(new Dictionary<string, string>
+        {
+            ["STATIC_EDGE_URL"] = refusing.Url,
+            ["STATIC_CONFIG__cdn__invalidationMaxAttempts"] = "3",
+            ["STATIC_CONFIG__cdn__invalidationRetryDelay"] = "00:00:01",
+            ["STATIC_CONFIG__cdn__invalidationRetryMaxDelay"] = "00:00:02",
+        });
+        await using var load = StartLoad(shop, products);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        load.MarkFault();
+        await Task.Delay(Outage);
+        await load.StopAsync();
+
+        // Parked, not lost: the batches stay listed, and the outbox holds nothing back for them.
+        var parked = await WaitForAsync(shop, "select count(*) from pending_invalidations where state = 'parked'", TimeSpan.FromSeconds(60));
+        await WaitForAsync(shop, "select 1 where not exists (select 1 from outbox where processed_at is null)", TimeSpan.FromSeconds(60));
+        var listing = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(0, await Static.Publisher.Cli.PublisherCli.RunAsync(["invalidations"], listing, error, shop.Settings, PublisherHarness.ConfigPath));
+        var refusals = refusing.Requests;
+        var retry = Stopwatch.StartNew();
+        var retried = await Static.Publisher.Cli.PublisherCli.RunAsync(["invalidations", "--retry", "all"], TextWriter.Null, error, shop.Settings, PublisherHarness.ConfigPath);
+        var retryTook = retry.Elapsed;
+        var left = await ScalarAsync(shop, "select count(*) from pending_invalidations");
+        var (took, missing) = await shop.WaitForEdgeAsync(load.Acknowledged, TimeSpan.FromSeconds(30));
+
+        var (edge, api, admin) = (load.Stats("edge", "during"), load.Stats("api", "during"), load.Stats("admin", "during"));
+        Report("CDN refusing every invalidation (3 attempts, 1-2 s backoff), then `publisher invalidations --retry all`", edge, api, admin, admin, took, missing,
+            string.Create(CultureInfo.InvariantCulture, $"; {refusals} purges refused, {parked} batches parked, outbox released; the retry took {retryTook.TotalSeconds:0.0} s (exit {retried}), {left} batches left"));
+
+        Assert.Contains("parked", listing.ToString(), StringComparison.Ordinal);
+        Assert.True(retried == 0, error.ToString());
+        Assert.Equal(0, left);
+        Assert.Equal(0, edge.Errors + api.Errors + admin.Errors);
+        Assert.Equal(0, load.FailedWrites + load.RefusedWrites);
+        Assert.Empty(missing);
+    }
+
+    [Fact]
     public async Task Varnish_killed_comes_back_from_stack_up_with_the_last_generated_VCL()
     {
         await using var shop = await FaultShop.StartAsync(publisher: false);

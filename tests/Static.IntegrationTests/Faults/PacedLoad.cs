@@ -88,7 +88,7 @@ internal sealed class PacedLoad : IAsyncDisposable
             {
                 // The pace is kept: a request that cannot be sent counts as an error the client saw.
                 Interlocked.Decrement(ref inFlight);
-                samples.Enqueue(new Sample(name, phase, path, 0, 0, false, false, "client overloaded (64 requests outstanding)"));
+                samples.Enqueue(new Sample(name, phase, path, 0, 0, false, false, $"client overloaded (64 requests outstanding: {string.Join(", ", Outstanding().Take(3))})"));
                 continue;
             }
 
@@ -96,10 +96,18 @@ internal sealed class PacedLoad : IAsyncDisposable
         }
     }
 
+    private readonly ConcurrentDictionary<Guid, (string Name, string Path, TimeSpan Started)> outstanding = new();
+
+    /// <summary>Requests sent and not answered yet, with how long they have waited (for failure messages).</summary>
+    public IReadOnlyList<string> Outstanding() =>
+        [.. outstanding.Values.Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Name} {o.Path} waiting {(clock.Elapsed - o.Started).TotalSeconds:0.0} s"))];
+
     private async Task SendAsync(string name, HttpClient client, string path)
     {
         var started = clock.Elapsed;
         var startedIn = phase;
+        var key = Guid.NewGuid();
+        outstanding[key] = (name, path, started);
         try
         {
             using var response = await client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
@@ -110,6 +118,10 @@ internal sealed class PacedLoad : IAsyncDisposable
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
             samples.Enqueue(new Sample(name, startedIn, path, 0, (clock.Elapsed - started).TotalMilliseconds, false, false, e.GetType().Name + ": " + e.Message));
+        }
+        finally
+        {
+            outstanding.TryRemove(key, out _);
         }
     }
 
