@@ -2,6 +2,7 @@ using System.Globalization;
 using Static.Publisher.Publishing;
 using Static.Publisher.Stores;
 using Static.Shared.Artifacts;
+using Static.Shared.Configuration;
 using Static.Shared.Manifests;
 
 namespace Static.Publisher.Operations;
@@ -23,11 +24,15 @@ public enum ObjectState
     Wrong,
 }
 
+/// <summary>The headers an artifact's object is written with: Content-Type, Cache-Control and the cache-tag metadata.</summary>
+public sealed record ExpectedHeaders(string ContentType, string CacheControl, string CacheTags);
+
 /// <summary>
 /// One object the live version names, with what it must be: its SHA-256 and size (null for a shard that cannot be
-/// rebuilt from the live rows), and for a stable path the artifact's path, dependency keys and header fingerprint.
+/// rebuilt from the live rows); for a stable path or an immutable copy, the live row it comes from and its headers
+/// (null for a stable path whose recorded header fingerprint today's settings do not reproduce).
 /// </summary>
-public sealed record ExpectedObject(string Key, ObjectRole Role, string? Sha256, long? Size, ArtifactRow? Row = null)
+public sealed record ExpectedObject(string Key, ObjectRole Role, string? Sha256, long? Size, ArtifactRow? Row = null, ExpectedHeaders? Headers = null)
 {
     /// <summary>The URL path the edge serves the object at (what an invalidation names).</summary>
     public string UrlPath => "/" + Key;
@@ -67,10 +72,11 @@ public sealed class LiveObjects
     /// <summary>Shards of the root that the live rows do not rebuild to the same hash (they are then checked for existence only).</summary>
     public IReadOnlyList<string> Inconsistencies { get; }
 
-    public static LiveObjects From(ManifestRoot root, IReadOnlyList<ArtifactRow> rows)
+    public static LiveObjects From(ManifestRoot root, IReadOnlyList<ArtifactRow> rows, CacheControlSection cacheControl)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(cacheControl);
         var objects = new List<ExpectedObject>(rows.Count * 2 + root.Shards.Count + 1);
         var bytes = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var inconsistent = new List<string>();
@@ -102,13 +108,16 @@ public sealed class LiveObjects
 
         foreach (var row in rows)
         {
-            objects.Add(new ExpectedObject(row.Path[1..], ObjectRole.Stable, row.Sha256, row.Size, row));
+            objects.Add(new ExpectedObject(row.Path[1..], ObjectRole.Stable, row.Sha256, row.Size, row, StableHeaders(row, cacheControl)));
         }
 
         // One immutable copy per distinct bytes and extension (two paths with the same bytes share it).
         foreach (var row in rows.DistinctBy(r => ObjectKeys.Immutable(r.Sha256, Path.GetExtension(r.Path)), StringComparer.Ordinal))
         {
-            objects.Add(new ExpectedObject(ObjectKeys.Immutable(row.Sha256, Path.GetExtension(row.Path)), ObjectRole.Immutable, row.Sha256, row.Size, row));
+            var headers = ArtifactPath.TryParse(row.Path) is { } artifact
+                ? new ExpectedHeaders(artifact.ContentType, cacheControl.Immutable, SurrogateKeys.Format(SurrogateKeys.For(artifact, row.DependencyKeys)))
+                : null;
+            objects.Add(new ExpectedObject(ObjectKeys.Immutable(row.Sha256, Path.GetExtension(row.Path)), ObjectRole.Immutable, row.Sha256, row.Size, row, headers));
         }
 
         return new LiveObjects(objects, bytes, inconsistent);
@@ -145,17 +154,47 @@ public sealed class LiveObjects
             return new ObjectFinding(expected, ObjectState.Wrong, "no sha256 metadata: not written by the publisher");
         }
 
-        if (expected is { Role: ObjectRole.Stable, Row: { } row } && head.ContentType is { } contentType)
+        // Headers: stable paths only, on a store that keeps them (a folder does not). Cache-Control is compared as a set
+        // of directives: s3rver gives them back in another order.
+        if (expected is { Role: ObjectRole.Stable, Headers: { } published } && head.ContentType is { } contentType)
         {
-            var tags = head.Metadata.TryGetValue(SurrogateKeys.MetadataKey, out var t) ? t : "";
-            if (ArtifactDiff.HeadersHash(contentType, head.CacheControl ?? "", tags) != row.HeadersHash)
+            if (!string.Equals(contentType, published.ContentType, StringComparison.OrdinalIgnoreCase))
             {
-                return new ObjectFinding(expected, ObjectState.Wrong, $"headers differ (Content-Type '{contentType}', Cache-Control '{head.CacheControl}')");
+                return new ObjectFinding(expected, ObjectState.Wrong, $"Content-Type '{contentType}', published '{published.ContentType}'");
+            }
+
+            if (!Directives(head.CacheControl).SetEquals(Directives(published.CacheControl)))
+            {
+                return new ObjectFinding(expected, ObjectState.Wrong, $"Cache-Control '{head.CacheControl}', published '{published.CacheControl}'");
+            }
+
+            var tags = head.Metadata.TryGetValue(SurrogateKeys.MetadataKey, out var t) ? t : "";
+            if (tags != published.CacheTags)
+            {
+                return new ObjectFinding(expected, ObjectState.Wrong, "cache tags differ from the published ones");
             }
         }
 
         return new ObjectFinding(expected, ObjectState.Ok);
     }
+
+    /// <summary>
+    /// A stable path's headers as the live row recorded them: today's settings give them when they reproduce the
+    /// row's header fingerprint; when they do not (Cache-Control changed since), the published headers are unknown.
+    /// </summary>
+    private static ExpectedHeaders? StableHeaders(ArtifactRow row, CacheControlSection cacheControl)
+    {
+        if (ArtifactPath.TryParse(row.Path) is not { } artifact)
+        {
+            return null;
+        }
+
+        var headers = new ExpectedHeaders(artifact.ContentType, cacheControl.For(artifact.Class), SurrogateKeys.Format(SurrogateKeys.For(artifact, row.DependencyKeys)));
+        return ArtifactDiff.HeadersHash(headers.ContentType, headers.CacheControl, headers.CacheTags) == row.HeadersHash ? headers : null;
+    }
+
+    private static HashSet<string> Directives(string? cacheControl) =>
+        (cacheControl ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(d => d.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
 
     /// <summary><paramref name="count"/> distinct objects chosen uniformly at random (all of them when there are fewer).</summary>
     public static IReadOnlyList<T> Sample<T>(IReadOnlyList<T> items, int count, Random random)

@@ -87,7 +87,7 @@ public sealed partial class StoreVerifier(
         }
 
         var rows = await state.LoadLiveRowsAsync(cancellationToken).ConfigureAwait(false);
-        var objects = LiveObjects.From(live.Root, rows);
+        var objects = LiveObjects.From(live.Root, rows, config.Publish.CacheControl);
         foreach (var key in objects.Inconsistencies)
         {
             LogInconsistentShard(logger, key, version);
@@ -219,24 +219,15 @@ public sealed partial class StoreVerifier(
             return renderFailures.TryGetValue(row.Sha256, out var why) ? why : $"no intact copy of {row.Path} and it could not be rendered; run 'publisher publish --full'";
         }
 
-        var artifact = ArtifactPath.TryParse(row.Path);
-        if (artifact is null)
-        {
-            return $"{row.Path} is not a path this publisher knows";
-        }
-
-        var tags = SurrogateKeys.Format(SurrogateKeys.For(artifact, row.DependencyKeys));
-        var stableCacheControl = cc.For(artifact.Class);
-        if (ArtifactDiff.HeadersHash(artifact.ContentType, stableCacheControl, tags) != row.HeadersHash)
+        if (expected.Headers is not { } headers)
         {
             // The recorded fingerprint is of other headers (Cache-Control settings changed since): the next publish
             // re-uploads this path with the new ones; writing either set now would not be the live version's.
-            return $"{row.Path} was published with headers other than today's settings give; run 'publisher publish'";
+            return $"cannot repair: {row.Path} was published with headers other than today's settings give; run 'publisher publish'";
         }
 
-        var metadata = new Dictionary<string, string> { [SurrogateKeys.MetadataKey] = tags, [ObjectHead.Sha256MetadataKey] = row.Sha256 };
-        var immutable = expected.Role == ObjectRole.Immutable;
-        await store.PutAsync(new ObjectToPut(expected.Key, body, artifact.ContentType, immutable ? cc.Immutable : stableCacheControl, metadata, ContentAddressed: immutable),
+        var metadata = new Dictionary<string, string> { [SurrogateKeys.MetadataKey] = headers.CacheTags, [ObjectHead.Sha256MetadataKey] = row.Sha256 };
+        await store.PutAsync(new ObjectToPut(expected.Key, body, headers.ContentType, headers.CacheControl, metadata, ContentAddressed: expected.Role == ObjectRole.Immutable),
             cancellationToken).ConfigureAwait(false);
         return null;
     }
