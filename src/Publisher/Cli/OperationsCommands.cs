@@ -163,9 +163,9 @@ internal static class OperationsCommands
         var parallelism = new Option<int?>("--parallelism") { Description = "Requests in flight (1..256; default publish.verifyParallelism)." };
         parallelism.Validators.Add(r =>
         {
-            if (r.Tokens.Count > 0 && r.GetValueOrDefault<int?>() is < 1 or > 256)
+            if (r.Tokens.Count > 0 && (!int.TryParse(r.Tokens[0].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 256))
             {
-                r.AddError("--parallelism must be between 1 and 256.");
+                r.AddError($"--parallelism must be a whole number between 1 and 256; got '{r.Tokens[0].Value}'.");
             }
         });
         var command = new Command("verify", "Check every object the live manifest names against the store (HEAD each, in parallel); exit 1 when some are missing or wrong.") { repair, deep, parallelism };
