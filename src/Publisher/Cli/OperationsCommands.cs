@@ -3,13 +3,14 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
 using Static.Publisher.Operations;
 using Static.Shared.Catalog;
 using Static.Shared.Publishes;
 
 namespace Static.Publisher.Cli;
 
-/// <summary><c>versions</c>, <c>rollback</c>, <c>resume</c> and <c>gc</c>.</summary>
+/// <summary><c>versions</c>, <c>rollback</c>, <c>resume</c>, <c>gc</c> and <c>verify</c>.</summary>
 internal static class OperationsCommands
 {
     public static IEnumerable<Command> Create(PublisherCli.CliContext context)
@@ -18,6 +19,7 @@ internal static class OperationsCommands
         yield return Rollback(context);
         yield return Resume(context);
         yield return Gc(context);
+        yield return Verify(context);
     }
 
     private static Command Versions(PublisherCli.CliContext context)
@@ -151,6 +153,103 @@ internal static class OperationsCommands
             }
         }, cancellationToken, publishing: true));
         return command;
+    }
+
+    private static Command Verify(PublisherCli.CliContext context)
+    {
+        const int listLimit = 50;
+        var repair = new Option<bool>("--repair") { Description = "Write back the live version's exact bytes for what is missing or wrong, and invalidate those paths at the edge." };
+        var deep = new Option<bool>("--deep") { Description = "Read and hash every object instead of a HEAD (catches an overwrite that kept the sha256 metadata)." };
+        var parallelism = new Option<int?>("--parallelism") { Description = "Requests in flight (1..256; default publish.verifyParallelism)." };
+        parallelism.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && (!int.TryParse(r.Tokens[0].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 256))
+            {
+                r.AddError($"--parallelism must be a whole number between 1 and 256; got '{r.Tokens[0].Value}'.");
+            }
+        });
+        var command = new Command("verify", "Check every object the live manifest names against the store (HEAD each, in parallel); exit 1 when some are missing or wrong.") { repair, deep, parallelism };
+        command.SetAction((parse, cancellationToken) => context.RunAsync(async (services, ct) =>
+        {
+            await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct).ConfigureAwait(false);
+            var verifier = services.GetRequiredService<StoreVerifier>();
+            var options = new VerifyOptions(parse.GetValue(repair), null, parse.GetValue(parallelism), parse.GetValue(deep));
+            VerifyResult r;
+            if (context.Interactive)
+            {
+                // The bar goes to stderr: stdout carries the result.
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
+                r = await console.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .StartAsync(async ctx =>
+                    {
+                        var task = ctx.AddTask("verifying", maxValue: 1);
+                        var result = await verifier.VerifyAsync(options, new SynchronousProgress(p =>
+                        {
+                            task.MaxValue = Math.Max(1, p.Total);
+                            task.Value = p.Done;
+                        }), ct).ConfigureAwait(false);
+                        task.Value = task.MaxValue;
+                        return result;
+                    }).ConfigureAwait(false);
+            }
+            else
+            {
+                // Logs of a long run get a count every few seconds.
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var last = TimeSpan.Zero;
+                r = await verifier.VerifyAsync(options, new SynchronousProgress(p =>
+                {
+                    if (clock.Elapsed - last >= TimeSpan.FromSeconds(5))
+                    {
+                        last = clock.Elapsed;
+                        context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"verify: {p.Done}/{p.Total} objects checked"));
+                    }
+                }), ct).ConfigureAwait(false);
+            }
+
+            await context.Out.WriteLineAsync(StoreVerifier.Describe(r)).ConfigureAwait(false);
+            var unrepaired = r.Unrepaired.Select(u => u.Finding.Expected.Key).ToHashSet(StringComparer.Ordinal);
+            var lines = r.Repairing
+                ? r.Repaired.Select(f => $"  repaired {f}").Concat(r.Unrepaired.Select(u => $"  {u.Finding}: {u.Reason}")).ToList()
+                : r.Problems.Select(f => $"  {f}").ToList();
+            foreach (var line in lines.Take(listLimit))
+            {
+                await context.Out.WriteLineAsync(line).ConfigureAwait(false);
+            }
+
+            if (lines.Count > listLimit)
+            {
+                await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  ... and {lines.Count - listLimit} more")).ConfigureAwait(false);
+            }
+
+            if (r.Version is not null)
+            {
+                await context.Out.WriteLineAsync("Image variants (_immutable/img/) are not in the manifest and were not checked.").ConfigureAwait(false);
+            }
+
+            if (!r.Healthy && !r.Repairing)
+            {
+                await context.Out.WriteLineAsync("Run 'publisher verify --repair' to write them back.").ConfigureAwait(false);
+            }
+
+            return r.Healthy ? PublisherCli.ExitOk : PublisherCli.ExitFailed;
+        }, cancellationToken, publishing: true));
+        return command;
+    }
+
+    /// <summary>Calls back on the reporting thread, one report at a time.</summary>
+    private sealed class SynchronousProgress(Action<Publishing.PublishProgress> report) : IProgress<Publishing.PublishProgress>
+    {
+        private readonly System.Threading.Lock gate = new();
+
+        public void Report(Publishing.PublishProgress value)
+        {
+            lock (gate)
+            {
+                report(value);
+            }
+        }
     }
 }
 

@@ -91,6 +91,10 @@ internal static class PublishCommand
 
         await output.WriteLineAsync(string.Create(c,
             $"Published ({(r.Full ? "full" : "incremental")}, run {r.Run}): live version {r.Version}; {r.Artifacts} artifacts, {r.Rendered} rendered, {r.Uploaded} uploaded, {r.Unchanged} unchanged, {r.Deleted} deleted, {r.Invalidations.Count} paths to invalidate ({r.InvalidationsSent} sent to the CDN{(r.InvalidationsPending > 0 ? $", {r.InvalidationsPending} batches pending" : "")}); {r.ObjectsWritten} objects, {r.BytesUploaded / 1024.0:0.0} KiB in {r.Elapsed.TotalSeconds:0.00} s.")).ConfigureAwait(false);
+        if (r.SampleCheck is { Problems.Count: > 0 } sample)
+        {
+            await output.WriteLineAsync($"Sample check: {Operations.StoreVerifier.Describe(sample)}").ConfigureAwait(false);
+        }
     }
 
     private static async Task ListAsync(TextWriter output, string verb, IReadOnlyList<string> items)

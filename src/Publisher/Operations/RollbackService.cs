@@ -90,7 +90,7 @@ public sealed partial class RollbackService(
             var tagHeader = SurrogateKeys.Format(tags);
             await store.PutAsync(new ObjectToPut(artifact.Key, copy.Body, artifact.ContentType, cacheControl,
                 new Dictionary<string, string> { [SurrogateKeys.MetadataKey] = tagHeader, ["sha256"] = entries[path].Sha }), ct).ConfigureAwait(false);
-            var headersHash = ContentHash.Sha256(Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{tagHeader}"))[..16];
+            var headersHash = ArtifactDiff.HeadersHash(artifact.ContentType, cacheControl, tagHeader);
             var keys = tags.Where(x => !x.StartsWith("path:", StringComparison.Ordinal)).ToArray();
             rows.Add(new ArtifactRow(path, entries[path].Sha, headersHash, copy.Body.Length, entries[path].Shard, keys));
         }).ConfigureAwait(false);

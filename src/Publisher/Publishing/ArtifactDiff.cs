@@ -14,6 +14,13 @@ internal static class ArtifactDiff
         rendered.Where(r => !live.Artifacts.TryGetValue(r.Path, out var was) || was.Sha256 != r.Sha256 || was.HeadersHash != r.HeadersHash)
             .OrderBy(r => r.Path, StringComparer.Ordinal).ToList();
 
+    /// <summary>
+    /// The header fingerprint recorded per artifact (<c>artifacts.headers_hash</c>): a change of Content-Type,
+    /// Cache-Control or cache tags alone re-uploads the stable object. Rendering, rollback and verify compute it here.
+    /// </summary>
+    public static string HeadersHash(string contentType, string cacheControl, string cacheTagHeader) =>
+        ContentHash.Sha256(System.Text.Encoding.UTF8.GetBytes($"{contentType}\n{cacheControl}\n{cacheTagHeader}"))[..16];
+
     /// <summary>The stable paths the edge must drop: changed and removed ones, and "/" with /index.html.</summary>
     public static List<string> Invalidations(IReadOnlyList<RenderedItem> changed, IReadOnlyList<string> removed)
     {

@@ -112,7 +112,7 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
         var cacheControl = config.Publish.CacheControl.For(artifact.Path.Class);
         var keys = artifact.DependencyKeys.ToArray();
         var surrogate = SurrogateKeys.Format(SurrogateKeys.For(artifact.Path, keys));
-        var headersHash = ContentHash.Sha256(System.Text.Encoding.UTF8.GetBytes($"{artifact.ContentType}\n{cacheControl}\n{surrogate}"))[..16];
+        var headersHash = ArtifactDiff.HeadersHash(artifact.ContentType, cacheControl, surrogate);
         var shard = ManifestSharding.ShardOf(artifact.Path, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard);
         return new RenderedItem(artifact.Path, artifact.Body, ContentHash.Sha256(artifact.Body), headersHash, cacheControl, shard, keys, surrogate) { Images = images };
     }

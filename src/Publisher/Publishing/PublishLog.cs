@@ -21,4 +21,11 @@ internal static partial class PublishLog
     [LoggerMessage(EventId = 2005, Level = LogLevel.Information,
         Message = "Uploaded {Variants} image variants of {Sources} sources ({KiB} KiB) in {Seconds:0.00} s")]
     public static partial void ImageVariants(ILogger logger, int variants, int sources, long kiB, double seconds);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning,
+        Message = "Full publish's sample check: {Checked} of {Total} live objects checked, {Missing} missing, {Wrong} wrong; {Repaired} repaired, {Unrepaired} not repaired (run 'publisher verify')")]
+    public static partial void SampleRepaired(ILogger logger, int @checked, int total, int missing, int wrong, int repaired, int unrepaired);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Full publish's sample check of live objects failed; the publish itself succeeded")]
+    public static partial void SampleFailed(ILogger logger, Exception exception);
 }

@@ -44,4 +44,7 @@ public sealed record PublishResult(
 
     /// <summary>Invalidation batches still owed after this run (the CDN refused or could not be reached).</summary>
     public int InvalidationsPending { get; init; }
+
+    /// <summary>A full publish's check of a random sample of live objects (<c>publish.verifySample</c>); null when none ran.</summary>
+    public Operations.VerifyResult? SampleCheck { get; init; }
 }

@@ -98,6 +98,23 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
         return new LiveState(artifacts, entities, null, null, null, settingsHash);
     }
 
+    /// <summary>
+    /// The live manifest's rows with their dependency keys (from which each object's cache tags are derived):
+    /// what <c>publisher verify</c> checks the store against and repairs from.
+    /// </summary>
+    public async Task<IReadOnlyList<ArtifactRow>> LoadLiveRowsAsync(CancellationToken cancellationToken)
+    {
+        var rows = new List<ArtifactRow>();
+        await using var command = dataSource.CreateCommand("select path, sha256, headers_hash, size, shard, dependency_keys from artifacts order by path");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new ArtifactRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4), reader.GetFieldValue<string[]>(5)));
+        }
+
+        return rows;
+    }
+
     /// <summary>Chooses the CloudFront cache tags for a run's paths from the live rows (before they are replaced).</summary>
     public async Task<Edge.InvalidationRequest> PlanInvalidationAsync(IReadOnlyList<string> paths, CloudFrontSection limits, CancellationToken cancellationToken)
     {

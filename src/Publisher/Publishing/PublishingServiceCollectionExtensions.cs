@@ -18,6 +18,7 @@ public static class PublishingServiceCollectionExtensions
         services.TryAddSingleton<Operations.VersionHistory>();
         services.TryAddSingleton<Operations.RollbackService>();
         services.TryAddSingleton<Operations.GarbageCollector>();
+        services.TryAddSingleton<Operations.StoreVerifier>();
         services.TryAddSingleton<Operations.PublisherOperations>();
         services.TryAddSingleton<Operations.PublishHealth>();
         services.TryAddSingleton(TimeProvider.System);

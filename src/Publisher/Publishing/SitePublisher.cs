@@ -29,6 +29,7 @@ public sealed class SitePublisher
     private readonly UploadSequence uploads;
     private readonly ImageVariantStep images;
     private readonly PublishRecorder recorder;
+    private readonly Operations.StoreVerifier verifier;
 
     public SitePublisher(
         PublishConfig config,
@@ -40,8 +41,10 @@ public sealed class SitePublisher
         Operations.PinState pins,
         Edge.PendingInvalidations invalidations,
         IObjectStore store,
+        Operations.StoreVerifier verifier,
         ILogger<SitePublisher> logger)
     {
+        this.verifier = verifier;
         this.config = config;
         this.data = data;
         this.catalog = catalog;
@@ -141,11 +144,16 @@ public sealed class SitePublisher
                 stages.Lap("invalidate");
 
                 stages.Lap("record");
+
+                // A full publish also checks a random sample of live objects against the store and repairs what it
+                // finds (objects deleted behind the publisher's back; 'publisher verify' checks them all).
+                var sample = options.Full && config.Publish.VerifySample > 0 ? await CheckSampleAsync(cancellationToken).ConfigureAwait(false) : null;
+                stages.Lap("verify");
                 var liveVersion = manifest.Changed ? run : live.Version;
                 PublishLog.Published(logger, run.Value, liveVersion ?? 0, universe.Count, changed.Count, unchanged, removed.Count, watch.Elapsed.TotalSeconds);
                 return new PublishResult(liveVersion, run, false, full, universe.Count, rendered.Count, changed.Count, unchanged, removed.Count,
                     written.Count, bytes, watch.Elapsed, changed.Select(c => c.Path).ToList(), removed, toInvalidate,
-                    written.Order(StringComparer.Ordinal).ToList()) { Stages = stages.Laps, Invalidation = invalidation, InvalidationsSent = delivery.Sent, InvalidationsPending = delivery.StillPending };
+                    written.Order(StringComparer.Ordinal).ToList()) { Stages = stages.Laps, Invalidation = invalidation, InvalidationsSent = delivery.Sent, InvalidationsPending = delivery.StillPending, SampleCheck = sample };
             }
             catch (Exception e) when (run is not null && !committed)
             {
@@ -159,6 +167,29 @@ public sealed class SitePublisher
             {
                 await held.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// The sample check, under the lock this run holds, after its commit: a failure here is logged and never fails
+    /// the publish, whose version is already live.
+    /// </summary>
+    private async Task<Operations.VerifyResult?> CheckSampleAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await verifier.VerifyLockedAsync(new Operations.VerifyOptions(Repair: true, Sample: config.Publish.VerifySample), null, cancellationToken).ConfigureAwait(false);
+            if (result.Problems.Count > 0)
+            {
+                PublishLog.SampleRepaired(logger, result.Checked, result.Total, result.Missing, result.Wrong, result.Repaired.Count, result.Unrepaired.Count);
+            }
+
+            return result;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            PublishLog.SampleFailed(logger, e);
+            return null;
         }
     }
 }

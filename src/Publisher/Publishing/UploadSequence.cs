@@ -31,7 +31,9 @@ internal sealed class UploadSequence(IObjectStore store, PublishConfig config)
         // 2. Stable paths, overwritten in place.
         var stables = changed.Select(c => new ObjectToPut(c.Artifact.Key, c.Body!, c.Artifact.ContentType, c.CacheControl, Meta(c))).ToList();
         // 4. Shards (immutable by name), 5. the root last.
-        var shards = manifest.Shards.Select(s => new ObjectToPut(s.Key, s.Bytes, ManifestContentType, cc.Immutable, new Dictionary<string, string>(), ContentAddressed: true)).ToList();
+        // (Shards carry their SHA-256 like every other object, so 'publisher verify' can check them with a HEAD.)
+        var shards = manifest.Shards.Select(s => new ObjectToPut(s.Key, s.Bytes, ManifestContentType, cc.Immutable,
+            new Dictionary<string, string> { ["sha256"] = ContentHash.Sha256(s.Bytes) }, ContentAddressed: true)).ToList();
         var root = new ObjectToPut(ObjectKeys.ManifestRoot, manifest.RootBytes, ManifestContentType, cc.Manifest,
             new Dictionary<string, string> { ["sha256"] = manifest.RootSha256 });
 

@@ -70,6 +70,19 @@ public sealed class FolderObjectStore(string root) : IObjectStore
         return new StoredObject(key, body, null, null, new Dictionary<string, string>());
     }
 
+    /// <summary>The file's size and the SHA-256 of its bytes: a folder stores no metadata, and a local read is cheap.</summary>
+    public async Task<ObjectHead?> HeadAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var body = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        return new ObjectHead(key, body.Length, null, null, Static.Shared.Manifests.ContentHash.Sha256(body), new Dictionary<string, string>());
+    }
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         File.Delete(PathOf(key));

@@ -16,6 +16,17 @@ public sealed record ObjectToPut(
 /// <summary>An object read back, with its headers as stored.</summary>
 public sealed record StoredObject(string Key, byte[] Body, string? ContentType, string? CacheControl, IReadOnlyDictionary<string, string> Metadata);
 
+/// <summary>
+/// What a HEAD tells about an object without reading its body: its size and headers, and <see cref="Sha256"/>,
+/// the SHA-256 the store vouches for — the <c>sha256</c> metadata the publisher writes on every object (S3), or the
+/// hash of the file's bytes (a folder, where reading is as cheap as a HEAD). Null when the object carries none.
+/// </summary>
+public sealed record ObjectHead(string Key, long Size, string? ContentType, string? CacheControl, string? Sha256, IReadOnlyDictionary<string, string> Metadata)
+{
+    /// <summary>The metadata key under which the publisher stores each object's SHA-256 (<c>x-amz-meta-sha256</c> on S3).</summary>
+    public const string Sha256MetadataKey = "sha256";
+}
+
 /// <summary>An object found by a listing: only garbage collection lists a store.</summary>
 public sealed record ListedObject(string Key, long Size, DateTimeOffset LastModified);
 
@@ -38,6 +49,19 @@ public interface IObjectStore
 
     /// <summary>The object, or null when there is none.</summary>
     Task<StoredObject?> GetAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The object's size and headers, or null when there is none (<c>publisher verify</c>). The default reads the
+    /// whole object; stores that can answer from headers alone override it.
+    /// </summary>
+    async Task<ObjectHead?> HeadAsync(string key, CancellationToken cancellationToken)
+    {
+        var stored = await GetAsync(key, cancellationToken).ConfigureAwait(false);
+        return stored is null
+            ? null
+            : new ObjectHead(key, stored.Body.Length, stored.ContentType, stored.CacheControl,
+                stored.Metadata.TryGetValue(ObjectHead.Sha256MetadataKey, out var sha) ? sha : null, stored.Metadata);
+    }
 
     /// <summary>Deletes the object; deleting a missing one is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);

@@ -125,6 +125,28 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
+    public async Task<ObjectHead?> HeadAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            var metadata = response.Metadata.Keys.ToDictionary(
+                k => k.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase) ? k["x-amz-meta-".Length..] : k,
+                k => response.Metadata[k],
+                StringComparer.OrdinalIgnoreCase);
+            return new ObjectHead(key, response.ContentLength, response.Headers.ContentType, response.Headers.CacheControl,
+                metadata.TryGetValue(ObjectHead.Sha256MetadataKey, out var sha) ? sha : null, metadata);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
+        {
+            throw new ObjectStoreUnavailableException($"{Description}: HEAD {key} failed: {e.Message}", e);
+        }
+    }
+
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         try

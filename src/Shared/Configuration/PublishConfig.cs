@@ -391,6 +391,17 @@ public sealed class PublishSection
 
     [Required, ValidateObjectMembers]
     public CacheControlSection CacheControl { get; set; } = new();
+
+    /// <summary>
+    /// Live objects a full publish checks with a HEAD after it commits, repairing what is missing or wrong
+    /// (<c>publisher verify</c> checks them all); 0 turns the check off.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int VerifySample { get; set; } = 200;
+
+    /// <summary>HEAD requests <c>publisher verify</c> (and a full publish's sample check) keep in flight.</summary>
+    [Range(1, 256)]
+    public int VerifyParallelism { get; set; } = 32;
 }
 
 /// <summary>Cache-Control per artifact class. Stable paths are invalidated on change, so the edge may keep them long.</summary>
