@@ -113,6 +113,24 @@ internal sealed class FaultShop : IAsyncDisposable
         return process;
     }
 
+    /// <summary>
+    /// One publisher command as its own process (as an operator runs it), purging this shop's edge (or
+    /// <paramref name="edgeUrl"/>); its exit code and output.
+    /// </summary>
+    public async Task<(int Exit, string Output)> RunPublisherAsync(IReadOnlyList<string> arguments, string? edgeUrl = null)
+    {
+        await using var process = PublisherProcess.Start(Settings, arguments, new Dictionary<string, string>
+        {
+            ["STATIC_CONFIG__cdn__kind"] = "varnish",
+            ["STATIC_EDGE_URL"] = edgeUrl ?? Edge.Client.BaseAddress!.ToString(),
+            ["Logging__LogLevel__Default"] = "Warning",
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        await Task.Delay(100);   // the last lines of output
+        return (process.ExitCode, process.Output);
+    }
+
     /// <summary>The admin view of <paramref name="count"/> products (what the writer sends back with a new price).</summary>
     public async Task<IReadOnlyDictionary<long, JsonElement>> AdminProductsAsync(int count)
     {

@@ -243,12 +243,10 @@ public sealed class FaultTests(ITestOutputHelper output)
         // Parked, not lost: the batches stay listed, and the outbox holds nothing back for them.
         var parked = await WaitForAsync(shop, "select count(*) from pending_invalidations where state = 'parked'", TimeSpan.FromSeconds(60));
         await WaitForAsync(shop, "select 1 where not exists (select 1 from outbox where processed_at is null)", TimeSpan.FromSeconds(60));
-        var listing = new StringWriter();
-        var error = new StringWriter();
-        Assert.Equal(0, await Static.Publisher.Cli.PublisherCli.RunAsync(["invalidations"], listing, error, shop.Settings, PublisherHarness.ConfigPath));
+        var (listed, listing) = await shop.RunPublisherAsync(["invalidations"]);
         var refusals = refusing.Requests;
         var retry = Stopwatch.StartNew();
-        var retried = await Static.Publisher.Cli.PublisherCli.RunAsync(["invalidations", "--retry", "all"], TextWriter.Null, error, shop.Settings, PublisherHarness.ConfigPath);
+        var (retried, retryOutput) = await shop.RunPublisherAsync(["invalidations", "--retry", "all"]);
         var retryTook = retry.Elapsed;
         var left = await ScalarAsync(shop, "select count(*) from pending_invalidations");
         var (took, missing) = await shop.WaitForEdgeAsync(load.Acknowledged, TimeSpan.FromSeconds(30));
@@ -257,11 +255,72 @@ public sealed class FaultTests(ITestOutputHelper output)
         Report("CDN refusing every invalidation (3 attempts, 1-2 s backoff), then `publisher invalidations --retry all`", edge, api, admin, admin, took, missing,
             string.Create(CultureInfo.InvariantCulture, $"; {refusals} purges refused, {parked} batches parked, outbox released; the retry took {retryTook.TotalSeconds:0.0} s (exit {retried}), {left} batches left"));
 
-        Assert.Contains("parked", listing.ToString(), StringComparison.Ordinal);
-        Assert.True(retried == 0, error.ToString());
+        Assert.True(listed == 0, listing);
+        Assert.Contains("parked", listing, StringComparison.Ordinal);
+        Assert.True(retried == 0, retryOutput);
         Assert.Equal(0, left);
         Assert.Equal(0, edge.Errors + api.Errors + admin.Errors);
         Assert.Equal(0, load.FailedWrites + load.RefusedWrites);
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public async Task Objects_deleted_behind_the_publishers_back_are_found_by_verify_and_put_back_by_repair()
+    {
+        await using var shop = await FaultShop.StartAsync();
+        var products = await shop.AdminProductsAsync(8);
+        await using var load = StartLoad(shop, products);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        // Stable paths and their content-addressed copies, deleted straight from the store (as a person or a
+        // lifecycle rule would): products the writer does not touch, so their bytes stay the live ones.
+        using var store = new HttpClient { BaseAddress = new Uri($"{shop.S3.ServiceUrl}/{shop.S3.Bucket}/") };
+        var deleted = new List<string>();
+        for (var id = 20; id < 26; id++)
+        {
+            var key = string.Create(CultureInfo.InvariantCulture, $"products/{id}.json");
+            var bytes = await store.GetByteArrayAsync(key);
+            var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+            deleted.Add(key);
+            deleted.Add($"_immutable/{sha}.json");
+        }
+
+        deleted.Add("index.html");
+        load.MarkFault();
+        foreach (var key in deleted)
+        {
+            using var delete = await store.DeleteAsync(key);
+            Assert.True(delete.IsSuccessStatusCode, $"DELETE {key}: {delete.StatusCode}");
+        }
+
+        var (check, found) = await shop.RunPublisherAsync(["verify"]);
+        var repair = Stopwatch.StartNew();
+        var (repaired, repairOutput) = await shop.RunPublisherAsync(["verify", "--repair"]);
+        var repairTook = repair.Elapsed;
+        var (again, _) = await shop.RunPublisherAsync(["verify"]);
+        load.MarkRestored();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await load.StopAsync();
+
+        var back = 0;
+        foreach (var key in deleted)
+        {
+            using var head = await store.SendAsync(new HttpRequestMessage(HttpMethod.Head, key));
+            back += head.IsSuccessStatusCode ? 1 : 0;
+        }
+
+        var (took, missing) = await shop.WaitForEdgeAsync(load.Acknowledged, TimeSpan.FromSeconds(60));
+        var named = deleted.Count(k => found.Contains(k, StringComparison.Ordinal));
+        var (edge, api, admin) = (load.Stats("edge", "during"), load.Stats("api", "during"), load.Stats("admin", "during"));
+        Report($"{deleted.Count} objects deleted from the store behind the publisher's back, then `publisher verify` and `verify --repair`", edge, api, admin, load.Stats("admin", "after"), took, missing,
+            string.Create(CultureInfo.InvariantCulture, $"; verify exit {check} naming {named} of {deleted.Count}; --repair exit {repaired} in {repairTook.TotalSeconds:0.0} s; {back} of {deleted.Count} back in the store; verify again exit {again}"));
+
+        Assert.True(check == 1, found);
+        Assert.Equal(deleted.Count, named);
+        Assert.True(repaired == 0, repairOutput);
+        Assert.Equal(0, again);
+        Assert.Equal(deleted.Count, back);
+        Assert.Equal(0, edge.Errors + api.Errors + admin.Errors);
         Assert.Empty(missing);
     }
 

@@ -18,6 +18,14 @@ internal sealed class PacedLoad : IAsyncDisposable
 {
     public const int MaxInFlight = 64;
 
+    static PacedLoad()
+    {
+        // The load's answers are handled on the thread pool; on 2 cores it starts with 2 threads and grows
+        // slowly, so a burst of slow answers would stall the client itself and read as the server's fault.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
+    }
+
     private readonly ConcurrentQueue<Sample> samples = new();
     private readonly ConcurrentDictionary<long, decimal> acknowledged = new();
     private readonly List<Task> loops = [];
