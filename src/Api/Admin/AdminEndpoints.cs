@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Static.Api.Database;
+using Static.Api.RateLimiting;
 using Static.Shared.Configuration;
 using Static.Shared.Outbox;
 using Static.Shared.Publishes;
@@ -20,7 +22,9 @@ public static class AdminEndpoints
 
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin").RequireAuthorization(AdminTokens.ReadRole).WithTags("admin");
+        // PostgreSQL unreachable: 503 + Retry-After on every route, never a 500; limited per token (api.rateLimits).
+        var admin = app.MapGroup("/admin").RequireAuthorization(AdminTokens.ReadRole).WithTags("admin")
+            .AddEndpointFilter<DatabaseUnavailable.Filter>().RequireRateLimiting(ApiRateLimiting.AdminPolicy);
         admin.MapGet("/products/{id:long}", GetProductAsync).WithName("GetProduct").WithSummary("A product with its row version as ETag.");
         admin.MapGet("/categories/{id:long}", GetCategoryAsync).WithName("GetCategory").WithSummary("A category with its row version as ETag.");
         admin.MapGet("/config", GetConfigAsync).WithName("GetConfig").WithSummary("The site config document with its version as ETag.");
