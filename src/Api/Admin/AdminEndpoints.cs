@@ -14,7 +14,9 @@ namespace Static.Api.Admin;
 /// write role for the rest). Writes commit their change and an outbox row together, then evict what the Api
 /// has cached from the old data on every instance; the publisher republishes from the outbox.
 /// Errors are problem details: 400 naming the field, 404, 409 (slug taken, still referenced), 412 (If-Match
-/// names an older row version), 413 (body too large), 422 (unknown category).
+/// names an older row version), 413 (body too large), 422 (unknown category, or a parent that would make the category
+/// tree a cycle), 429 with Retry-After (the token's rate limit, api.rateLimits), 503 with Retry-After (PostgreSQL cannot
+/// be reached: nothing was changed, retry).
 /// </summary>
 public static class AdminEndpoints
 {
