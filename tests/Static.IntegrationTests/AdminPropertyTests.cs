@@ -24,7 +24,7 @@ public sealed class AdminPropertyTests : IClassFixture<IsolatedServers>, IAsyncL
 {
     private const int Categories = 4;
     private const int Products = 8;
-    private const int Sessions = 25;
+    private const int Sessions = 20;
 
     private static readonly byte[] Png = DrawPng();
 
@@ -37,7 +37,13 @@ public sealed class AdminPropertyTests : IClassFixture<IsolatedServers>, IAsyncL
         this.output = output;
     }
 
-    public Task InitializeAsync() => PublisherHarness.SeedAsync(servers, products: Products, categories: Categories);
+    /// <summary>
+    /// Seeded once per class, not per test: a reseed truncates the catalog and restarts its ids but keeps the outbox,
+    /// whose rows would then name other entities than the ones they were written for.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IsolatedServers, Task> Seeded = [];
+
+    public Task InitializeAsync() => Seeded.GetValue(servers, s => PublisherHarness.SeedAsync(s, products: Products, categories: Categories));
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -152,7 +158,7 @@ public sealed class AdminPropertyTests : IClassFixture<IsolatedServers>, IAsyncL
             var (status, head) = await SendRawAsync(port, call.Method, call.Target);
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
             Assert.True(status is >= 200 and < 500, $"{call.Method} {call.Target[..Math.Min(300, call.Target.Length)]}: {head}");
-        }, output.WriteLine, iter: 400, threads: 1, print: call => $"{call.Method} {Printable(call.Target)} ({call.Target.Length} chars)");
+        }, output.WriteLine, iter: 300, threads: 1, print: call => $"{call.Method} {Printable(call.Target)} ({call.Target.Length} chars)");
         output.WriteLine(string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
         Assert.True(statuses.GetValueOrDefault(200) + statuses.GetValueOrDefault(404) > 100, "hardly any target reached the Api's handlers");
     }
