@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Static.Api.Database;
+using Static.Api.RateLimiting;
 using Static.Shared.Configuration;
 using Static.Shared.Outbox;
 using Static.Shared.Publishes;
@@ -12,7 +14,9 @@ namespace Static.Api.Admin;
 /// write role for the rest). Writes commit their change and an outbox row together, then evict what the Api
 /// has cached from the old data on every instance; the publisher republishes from the outbox.
 /// Errors are problem details: 400 naming the field, 404, 409 (slug taken, still referenced), 412 (If-Match
-/// names an older row version), 413 (body too large), 422 (unknown category).
+/// names an older row version), 413 (body too large), 422 (unknown category, or a parent that would make the category
+/// tree a cycle), 429 with Retry-After (the token's rate limit, api.rateLimits), 503 with Retry-After (PostgreSQL cannot
+/// be reached: nothing was changed, retry).
 /// </summary>
 public static class AdminEndpoints
 {
@@ -20,7 +24,9 @@ public static class AdminEndpoints
 
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin").RequireAuthorization(AdminTokens.ReadRole).WithTags("admin");
+        // PostgreSQL unreachable: 503 + Retry-After on every route, never a 500; limited per token (api.rateLimits).
+        var admin = app.MapGroup("/admin").RequireAuthorization(AdminTokens.ReadRole).WithTags("admin")
+            .AddEndpointFilter<DatabaseUnavailable.Filter>().RequireRateLimiting(ApiRateLimiting.AdminPolicy);
         admin.MapGet("/products/{id:long}", GetProductAsync).WithName("GetProduct").WithSummary("A product with its row version as ETag.");
         admin.MapGet("/categories/{id:long}", GetCategoryAsync).WithName("GetCategory").WithSummary("A category with its row version as ETag.");
         admin.MapGet("/config", GetConfigAsync).WithName("GetConfig").WithSummary("The site config document with its version as ETag.");

@@ -211,6 +211,11 @@ public sealed class AdminStore(PrimaryDatabase primary)
                 return new AdminOutcome<CategoryOutput>.Unprocessable("parentId", $"category {parent} does not exist or is the category itself");
             }
 
+            if (id is { } moved && input.ParentId is { } newParent && await IsAncestorAsync(connection, transaction, moved, newParent, cancellationToken).ConfigureAwait(false))
+            {
+                return new AdminOutcome<CategoryOutput>.Unprocessable("parentId", $"category {newParent} is inside category {moved}: the tree would have a cycle");
+            }
+
             NpgsqlCommand command;
             if (id is { } existing)
             {
@@ -368,6 +373,34 @@ public sealed class AdminStore(PrimaryDatabase primary)
             // Data exceptions (a NUL byte, a value out of a column's range) and check constraints.
             return new AdminOutcome<T>.Invalid(e.ColumnName ?? e.ConstraintName ?? "body", e.MessageText);
         }
+    }
+
+    /// <summary>Category re-parentings run one at a time (two at once could each close half of a cycle).</summary>
+    private const long CategoryTreeLockKey = 0x5374_6174_6963_0003;
+
+    /// <summary>
+    /// Whether <paramref name="ancestor"/> is <paramref name="category"/> or one of its parents, walking up from it.
+    /// Takes the category-tree lock first (released at commit), so the answer holds until this transaction ends.
+    /// </summary>
+    private static async Task<bool> IsAncestorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long ancestor, long category, CancellationToken cancellationToken)
+    {
+        await using (var treeLock = new NpgsqlCommand("select pg_advisory_xact_lock(@key)", connection, transaction))
+        {
+            treeLock.Parameters.AddWithValue("key", CategoryTreeLockKey);
+            await treeLock.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var walk = new NpgsqlCommand(
+            """
+            with recursive up (id, parent_id, depth) as (
+                select id, parent_id, 0 from categories where id = @category
+                union all
+                select c.id, c.parent_id, up.depth + 1 from categories c join up on c.id = up.parent_id where up.depth < 10000)
+            select exists (select 1 from up where id = @ancestor)
+            """, connection, transaction);
+        walk.Parameters.AddWithValue("category", category);
+        walk.Parameters.AddWithValue("ancestor", ancestor);
+        return (bool)(await walk.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private static Task<long> OutboxAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string type, long? entityId, string change, string? payload, CancellationToken cancellationToken) =>

@@ -26,7 +26,7 @@ internal static partial class ArtifactEndpoints
 
     public static IEndpointRouteBuilder MapArtifactEndpoints(this IEndpointRouteBuilder app)
     {
-        var artifacts = app.MapGroup("").WithTags("artifacts").RequireCors(ReadCors.Policy);
+        var artifacts = app.MapGroup("").WithTags("artifacts").RequireCors(ReadCors.Policy).RequireRateLimiting(RateLimiting.ApiRateLimiting.ReadPolicy);
         artifacts.MapMethods("/manifest.json", Methods, ManifestAsync).WithName("Manifest").WithSummary("The live manifest root, as recorded in the publishes table.");
         artifacts.MapMethods("/_manifest/{file}", Methods, ShardAsync).WithName("Shard").WithSummary("A shard of the live manifest (/_manifest/{shard}.{hash}.json), rebuilt from the live artifact index.");
         artifacts.MapMethods("/stock", Methods, StockAsync).WithName("Stock").WithSummary("Stock levels for up to 200 product ids (?ids=1,2,3); never published, cached briefly in memory only.");

@@ -318,6 +318,10 @@ public sealed class ApiSection
     /// <summary>Largest admin request body; more gets 413.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int AdminMaxBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Per-token and per-address request limits (429 past them); see <see cref="RateLimitSection"/>.</summary>
+    [Required, ValidateObjectMembers]
+    public RateLimitSection RateLimits { get; set; } = new();
 }
 
 public sealed class ScheduleSection
