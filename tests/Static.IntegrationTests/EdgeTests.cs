@@ -261,10 +261,18 @@ internal sealed class ApiProcess : IAsyncDisposable
 {
     private readonly Process process;
 
-    private ApiProcess(Process process) => this.process = process;
+    private ApiProcess(Process process, int managementPort)
+    {
+        this.process = process;
+        ManagementPort = managementPort;
+    }
+
+    /// <summary>The port of /healthz, /readyz, /metrics and /openapi/v1.json (a free one: Api processes of parallel tests must not share it).</summary>
+    public int ManagementPort { get; }
 
     public static async Task<ApiProcess> StartAsync(string database, int port, IReadOnlyDictionary<string, string>? environment = null)
     {
+        var managementPort = TestVarnish.FreePort();
         var dll = Path.Combine(StackServers.RepositoryRoot, "src", "Api", "bin", "Debug", "net10.0", "Static.Api.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first (./test.sh does).");
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = StackServers.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -274,6 +282,7 @@ internal sealed class ApiProcess : IAsyncDisposable
         start.Environment["Static__Redis"] = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
         start.Environment["Static__CacheName"] = "t" + Guid.NewGuid().ToString("N")[..12];
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Static__Management__Url"] = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{managementPort}");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
@@ -291,10 +300,10 @@ internal sealed class ApiProcess : IAsyncDisposable
         {
             try
             {
-                using var ready = await client.GetAsync(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/healthz"));
+                using var ready = await client.GetAsync(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{managementPort}/healthz"));
                 if (ready.IsSuccessStatusCode)
                 {
-                    return new ApiProcess(process);
+                    return new ApiProcess(process, managementPort);
                 }
             }
             catch (HttpRequestException)

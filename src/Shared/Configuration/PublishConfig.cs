@@ -402,6 +402,13 @@ public sealed class CacheControlSection
     [Required, MinLength(1)]
     public string Asset { get; set; } = "public, max-age=0, s-maxage=86400, must-revalidate";
 
+    /// <summary>
+    /// Listing pages 2 and on (never published, rendered by the Api): no publish purges them (their content moves as
+    /// products change anywhere in the category), so the edge keeps them only briefly; this bounds how stale they are.
+    /// </summary>
+    [Required, MinLength(1)]
+    public string ListingPage { get; set; } = "public, max-age=60, s-maxage=60";
+
     /// <summary>The Cache-Control of a stable path of the given class.</summary>
     public string For(Artifacts.ArtifactClass artifactClass) => artifactClass switch
     {
