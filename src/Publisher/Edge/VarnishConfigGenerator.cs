@@ -156,7 +156,7 @@ public static class VarnishConfigGenerator
                 set beresp.http.x-origin = "edge";
                 set beresp.http.xkey = "path:" + bereq.http.x-client-url;
                 set beresp.ttl = {{config.Cdn.NotFoundTtl.TotalSeconds}}s;
-                synthetic({"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"Not found","status":404,"detail":"Nothing is published at this path."}"});
+                synthetic({"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"Not found","detail":"Nothing is published at this path.","status":404}"});
                 return (deliver);
               }
             }
