@@ -7,7 +7,7 @@
 #   ./run.sh            run until Ctrl-C
 #   ./run.sh --once     run end to end (including one admin change reaching the edge), check it, stop
 # Settings: STATIC_SEED_PRODUCTS (default: seed.products in publish-config.json, 10,000),
-#           STATIC_API_PORT (56080) and the stack's ports (see scripts/stack.sh).
+#           STATIC_API_PORT (56080), STATIC_API_MANAGEMENT_PORT (56090: health, metrics, OpenAPI) and the stack's ports (see scripts/stack.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT="$PWD"
@@ -46,6 +46,8 @@ scripts/stack.sh up
 set -a; . .local/stack.env; set +a
 API_PORT="${STATIC_API_PORT:-56080}"
 STATIC_API_URL="http://127.0.0.1:$API_PORT"
+# /healthz, /readyz, /metrics and /openapi/v1.json answer only here (loopback), never on the public port.
+STATIC_API_MANAGEMENT_URL="http://127.0.0.1:${STATIC_API_MANAGEMENT_PORT:-56090}"
 
 say "building (Release) ..."
 build() { # project outdir
@@ -85,16 +87,16 @@ echo "$PUBLISHER_PID" >.local/publisher.pid
 
 say "starting the Api on $STATIC_API_URL ..."
 (export STATIC_ADMIN_WRITE_TOKENS   # through the environment, not argv
- exec env ASPNETCORE_URLS="$STATIC_API_URL" Logging__LogLevel__Default=Warning "Logging__LogLevel__Microsoft.Hosting.Lifetime=Information" \
+ exec env ASPNETCORE_URLS="$STATIC_API_URL" Static__Management__Url="$STATIC_API_MANAGEMENT_URL" Logging__LogLevel__Default=Warning "Logging__LogLevel__Microsoft.Hosting.Lifetime=Information" \
   dotnet "$ROOT/.local/build/api/Static.Api.dll") >.local/api.log 2>&1 &
 API_PID=$!
 echo "$API_PID" >.local/api.pid
 for _ in $(seq 1 100); do
-  curl -fsS "$STATIC_API_URL/readyz" >/dev/null 2>&1 && break
+  curl -fsS "$STATIC_API_MANAGEMENT_URL/readyz" >/dev/null 2>&1 && break
   kill -0 "$API_PID" 2>/dev/null || { tail -30 .local/api.log; say "the Api exited; log: .local/api.log"; exit 1; }
   sleep 0.2
 done
-curl -fsS "$STATIC_API_URL/readyz" >/dev/null || { tail -30 .local/api.log; say "the Api is not ready; log: .local/api.log"; exit 1; }
+curl -fsS "$STATIC_API_MANAGEMENT_URL/readyz" >/dev/null || { tail -30 .local/api.log; say "the Api is not ready; log: .local/api.log"; exit 1; }
 
 cat <<MSG
 
@@ -103,7 +105,8 @@ cat <<MSG
       the manifest:                     $STATIC_EDGE_URL/manifest.json
       a product:                        $STATIC_EDGE_URL/products/1.html  (and /products/1.json)
     Object store (s3rver):              $STATIC_S3_SERVICE_URL/$STATIC_S3_BUCKET/index.html
-    Api:                                $STATIC_API_URL/readyz
+    Api:                                $STATIC_API_URL/stock?ids=1
+      health, metrics (loopback only):  $STATIC_API_MANAGEMENT_URL/readyz, $STATIC_API_MANAGEMENT_URL/metrics
     PostgreSQL:                         $STATIC_DATABASE
     Admin API (token in .local/admin.token):
       curl -H "Authorization: Bearer \$(cat .local/admin.token)" $STATIC_API_URL/admin/publishes

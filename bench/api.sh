@@ -23,10 +23,11 @@ dotnet "$BENCH_PUBLISHER" seed --products 10000 >/dev/null
 
 start_api() { # port prefix extra-env...
   local port="$1" prefix="$2"; shift 2
-  env ASPNETCORE_URLS="http://127.0.0.1:$port" Logging__LogLevel__Default=Warning Static__Bench__Enabled=true \
+  # Health is on the management port (the Api port + 10 here; each instance needs its own).
+  env ASPNETCORE_URLS="http://127.0.0.1:$port" Static__Management__Url="http://127.0.0.1:$((port + 10))" Logging__LogLevel__Default=Warning Static__Bench__Enabled=true \
     Static__CacheName="$prefix" "$@" dotnet .local/bench/api/Static.Api.dll >"$WORK/api-$port.log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:$((port + 10))/healthz" >/dev/null 2>&1 && return 0; sleep 0.2; done
   cat "$WORK/api-$port.log"; echo "the Api on $port did not start" >&2; exit 1
 }
 stop_apis() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; PIDS=(); }

@@ -10,7 +10,7 @@ PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$STATIC_PG_PORT" -U postgre
 DB=static_bench_clients_$$
 WORK=/tmp/static-bench-clients-$$
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-API_PORT="$(free_port)"; EDGE_PORT="$(free_port)"; EDGE_ADMIN="$(free_port)"
+API_PORT="$(free_port)"; MANAGEMENT_PORT="$(free_port)"; EDGE_PORT="$(free_port)"; EDGE_ADMIN="$(free_port)"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -49,10 +49,10 @@ echo "published in $(( $(date +%s) - t0 )) s" >&2
 "${PUB[@]}" edge-config --out "$WORK/edge.vcl" >/dev/null
 chmod a+r "$WORK/edge.vcl"
 varnishd -j none -a "127.0.0.1:$EDGE_PORT" -T "127.0.0.1:$EDGE_ADMIN" -n "$WORK/varnish" -f "$WORK/edge.vcl" -s malloc,256m -P "$WORK/varnishd.pid"
-env ASPNETCORE_URLS="http://127.0.0.1:$API_PORT" Logging__LogLevel__Default=Warning dotnet .local/bench/api/Static.Api.dll >"$WORK/api.log" 2>&1 &
+env ASPNETCORE_URLS="http://127.0.0.1:$API_PORT" Static__Management__Url="http://127.0.0.1:$MANAGEMENT_PORT" Logging__LogLevel__Default=Warning dotnet .local/bench/api/Static.Api.dll >"$WORK/api.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:$API_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS "http://127.0.0.1:$API_PORT/readyz" >/dev/null || { cat "$WORK/api.log"; exit 1; }
+for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:$MANAGEMENT_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "http://127.0.0.1:$MANAGEMENT_PORT/readyz" >/dev/null || { cat "$WORK/api.log"; exit 1; }
 
 BENCH_EDGE="$STATIC_EDGE_URL" BENCH_PRODUCT="${BENCH_PRODUCT:-4242}" BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_REFRESH="$REFRESH" \
 BENCH_PUBLISH="dotnet $BENCH_PUBLISHER publish >/dev/null" \

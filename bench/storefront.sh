@@ -49,10 +49,10 @@ BACK="$(publish "${PUB[@]}")"
 
 echo "one product's new image through PUT /admin/products/{id}/images ..." >&2
 (export STATIC_ADMIN_WRITE_TOKENS="$TOKEN"
- exec env ASPNETCORE_URLS="http://127.0.0.1:$API_PORT" Static__CacheName="bench-storefront-$$" Logging__LogLevel__Default=Warning \
+ exec env ASPNETCORE_URLS="http://127.0.0.1:$API_PORT" Static__Management__Url="http://127.0.0.1:$((API_PORT + 10))" Static__CacheName="bench-storefront-$$" Logging__LogLevel__Default=Warning \
    dotnet .local/bench/api/Static.Api.dll) >"$WORK/api.log" 2>&1 &
 API_PID=$!
-for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$API_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
+for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$((API_PORT + 10))/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
 ID=$("${PSQL[@]}" -At "$DB" -c "select id from products where featured_rank is null order by id limit 1 offset 100")
 # A new photo: a 1200x900 PNG drawn here (a gradient and a disc; no image tool needed), different every run.
 python3 - "$WORK/new.png" <<'PNG'

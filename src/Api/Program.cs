@@ -15,6 +15,7 @@ IConfiguration publishConfiguration;
 StackSettings settings;
 string readDatabase;
 AdminTokens adminTokens;
+ManagementPort management;
 try
 {
     // Host configuration (command line, ASPNETCORE_/DOTNET_ variables, tests) may override the api section
@@ -35,6 +36,9 @@ try
         ?? (builder.Configuration["Static:Database"] is null ? Environment.GetEnvironmentVariable("STATIC_DATABASE_READ") : null)
         ?? settings.RequireDatabase();
     adminTokens = AdminTokens.FromConfiguration(builder.Configuration);
+    management = ManagementPort.FromConfiguration(builder.Configuration);
+    // The public URLs and, beside them, the management port (health, metrics, OpenAPI; loopback by default).
+    builder.WebHost.UseUrls(management.ListenUrls(builder.Configuration));
 }
 catch (Exception e) when (e is ConfigException or InvalidOperationException)
 {
@@ -82,13 +86,13 @@ if (adminTokens.Count == 0)
 await app.Services.GetRequiredService<RendererSource>().GetAsync().ConfigureAwait(false);
 
 app.UseStatusCodePages();
+app.UseManagementPort(management);
+app.UsePageSecurityHeaders(app.Services.GetRequiredService<PublishConfig>());
 app.UseCors();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
-app.MapHealthEndpoints();
-app.MapOpenApi();
-app.MapPrometheusScrapingEndpoint();
+app.MapManagementEndpoints();
 if (builder.Configuration.GetValue<bool>("Static:Bench:Enabled"))
 {
     app.MapBenchEndpoints();

@@ -180,7 +180,8 @@ public sealed class AdminApiTests
         }
 
         await api.Services.GetRequiredService<Static.Api.Telemetry.AlertingMetrics>().RefreshAsync(CancellationToken.None);
-        var metrics = (await client.GetStringAsync("/metrics")).Split('\n');
+        using var management = api.CreateManagementClient();
+        var metrics = (await management.GetStringAsync("/metrics")).Split('\n');
         double Value(string name) => double.Parse(metrics.Single(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal)).Split(' ').Last(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(Value("static_outbox_lag_seconds"), 42, 120);
         Assert.Equal(1, Value("static_outbox_pending"));

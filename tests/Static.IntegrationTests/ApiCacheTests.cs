@@ -25,7 +25,10 @@ public sealed class ApiCacheTests
             settings: new Dictionary<string, string?> { ["Static:Api:StampedeProtection"] = protection ? "true" : "false", ["Static:Api:L1Duration"] = "00:05:00", ["Static:Api:L2Duration"] = "00:05:00" },
             services: s => CountingSource.Replace(s, counter));
         using var client = api.Factory.CreateClient();
-        await client.GetAsync("/healthz");   // start the host before the barrier
+        using (var management = api.Factory.CreateManagementClient())
+        {
+            await management.GetAsync("/healthz");   // start the host before the barrier
+        }
 
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var requests = Enumerable.Range(0, 500).Select(async _ =>
@@ -125,8 +128,12 @@ public sealed class ApiCacheTests
         using var a = api.Factory.CreateClient();
         using var b = sameDeployment.CreateClient();
         using var c = otherDeployment.CreateClient();
-        await b.GetAsync("/healthz");
-        await c.GetAsync("/healthz");
+        using (var bManagement = sameDeployment.CreateManagementClient())
+        using (var cManagement = otherDeployment.CreateManagementClient())
+        {
+            await bManagement.GetAsync("/healthz");
+            await cManagement.GetAsync("/healthz");
+        }
 
         var heard = 0;
         api.Factory.Services.GetRequiredService<ZiggyCreatures.Caching.Fusion.IFusionCache>().Events.Backplane.MessageReceived += (_, _) => Interlocked.Increment(ref heard);
@@ -175,7 +182,10 @@ public sealed class ApiCacheTests
 
         // Only after L2 has written: the eviction removes that entry again.
         await api.Factory.Services.GetRequiredService<ArtifactCache>().EvictKeyAsync(DependencyKeys.Product(2), CancellationToken.None);   // backplane
-        await client.GetAsync("/readyz");                                   // the app's own use (the probe)
+        using (var management = api.Factory.CreateManagementClient())
+        {
+            await management.GetAsync("/readyz");                           // the app's own use (the probe)
+        }
 
         // One multiplexer is one interactive and one subscription connection; L2 and the backplane on
         // multiplexers of their own would add theirs under the same name.

@@ -24,6 +24,8 @@ public sealed class MetricsIsolationTests
         await using var idleApi = new ApiFactory(idle.Database.ConnectionString, "t" + Guid.NewGuid().ToString("N")[..12], AdminApiTests.Tokens);
         using var laggingClient = AdminApiTests.Authorized(laggingApi);
         using var idleClient = AdminApiTests.Authorized(idleApi);
+        using var laggingManagement = laggingApi.CreateManagementClient();
+        using var idleManagement = idleApi.CreateManagementClient();
 
         // Only the lagging host's database owes a change, 42 s old, and a failed publish.
         using (var republish = await AdminApiTests.SendAsync(laggingClient, HttpMethod.Post, "/admin/republish", new { all = true }))
@@ -46,13 +48,13 @@ public sealed class MetricsIsolationTests
         // Scrape both, in both orders: each sees exactly one sample per gauge, its own.
         for (var round = 0; round < 2; round++)
         {
-            var lag = Samples(await laggingClient.GetStringAsync("/metrics"), "static_outbox_lag_seconds");
-            var idleLag = Samples(await idleClient.GetStringAsync("/metrics"), "static_outbox_lag_seconds");
+            var lag = Samples(await laggingManagement.GetStringAsync("/metrics"), "static_outbox_lag_seconds");
+            var idleLag = Samples(await idleManagement.GetStringAsync("/metrics"), "static_outbox_lag_seconds");
             Assert.Single(lag);
             Assert.InRange(lag[0], 42, 120);
             Assert.Equal([0.0], idleLag);
-            Assert.Equal([1.0], Samples(await laggingClient.GetStringAsync("/metrics"), "static_publish_failed"));
-            Assert.Equal([0.0], Samples(await idleClient.GetStringAsync("/metrics"), "static_publish_failed"));
+            Assert.Equal([1.0], Samples(await laggingManagement.GetStringAsync("/metrics"), "static_publish_failed"));
+            Assert.Equal([0.0], Samples(await idleManagement.GetStringAsync("/metrics"), "static_publish_failed"));
         }
     }
 

@@ -118,7 +118,8 @@ internal static partial class ArtifactEndpoints
 
         try
         {
-            // Pages 2 and on: rendered like page 1 (same template), with the tags of the products they show; not cached here.
+            // Pages 2 and on: rendered like page 1 (same template), with the tags of the products they show; not cached here,
+            // and only briefly at the edge (publish.cacheControl.listingPage): no publish purges them.
             var path = html ? ArtifactPath.CategoryHtml(0, slug, (int)n) : ArtifactPath.CategoryJson(0, slug, (int)n);
             var listing = await source.LoadAsync(path, cancellationToken).ConfigureAwait(false);
             if (!listing.Found)
@@ -128,7 +129,7 @@ internal static partial class ArtifactEndpoints
             }
 
             http.Response.Headers[SurrogateKeys.Header] = listing.SurrogateKeys;
-            http.Response.Headers.CacheControl = config.Publish.CacheControl.For(path.Class);
+            http.Response.Headers.CacheControl = config.Publish.CacheControl.ListingPage;
             return Bytes(http, listing.Body, listing.ETag, listing.ContentType);
         }
         catch (NpgsqlException)

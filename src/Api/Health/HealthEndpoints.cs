@@ -12,14 +12,14 @@ internal static class HealthEndpoints
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
-    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         var health = app.MapGroup("").WithTags("health");
         health.MapGet("/healthz", Alive)
             .WithName("Alive").WithSummary("The process is up.");
         health.MapGet("/readyz", ReadyAsync)
             .WithName("Ready").WithSummary("PostgreSQL and Redis are reachable.");
-        return app;
+        return health;
     }
 
     private static ContentHttpResult Alive() => TypedResults.Text("ok");

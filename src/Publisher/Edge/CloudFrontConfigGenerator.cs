@@ -8,9 +8,11 @@ namespace Static.Publisher.Edge;
 
 /// <summary>
 /// A CloudFront DistributionConfig (for <c>aws cloudfront create-distribution --distribution-config file://…</c>):
-/// an origin group with the S3 bucket first and the Api failing over on 403/404/500/502/503/504, connection
-/// timeouts tuned down from the defaults (10 s × 3 attempts) to 2 s × 1, cache behaviours per artifact class
-/// (immutable objects and shards for a year, the manifest root for 2 s, stable HTML and JSON by their
+/// an origin group with the S3 bucket first and the Api failing over on 403/404/500/502/503/504, used only by the
+/// behaviours of the Api's public read routes (<see cref="EdgeRoutes.CloudFrontApiFallbackPatterns"/>; anything else
+/// is the store's alone, so <c>/admin</c>, <c>/metrics</c> or <c>/healthz</c> never reach the Api through the edge),
+/// connection timeouts tuned down from the defaults (10 s × 3 attempts) to 2 s × 1, cache behaviours per artifact
+/// class (immutable objects and shards for a year, the manifest root for 2 s, stable HTML and JSON by their
 /// Cache-Control, stock never cached), compression on. TTLs follow the origin's Cache-Control within each
 /// behaviour's bounds.
 /// </summary>
@@ -70,24 +72,50 @@ public static class CloudFrontConfigGenerator
                 ["FailoverCriteria"] = new JsonObject { ["StatusCodes"] = List(FailoverStatuses.Select(s => (JsonNode)s).ToArray()) },
                 ["Members"] = List(new JsonObject { ["OriginId"] = "s3" }, new JsonObject { ["OriginId"] = "api" }),
             }),
-            ["DefaultCacheBehavior"] = Behavior(null, "s3-then-api", 0, 86_400, 31_536_000, cors: cors),
-            ["CacheBehaviors"] = List(
-                // /admin never answers a cross-origin request: its own behaviour, without the CORS policy, never cached.
-                Behavior("/admin/*", "api", 0, 0, 0),
-                Behavior("/_immutable/*", "s3-then-api", 31_536_000, 31_536_000, 31_536_000, cors: cors),
-                Behavior("/_manifest/*", "s3-then-api", 31_536_000, 31_536_000, 31_536_000, cors: cors),
-                Behavior("/manifest.json", "s3-then-api", 0, 2, 2, cors: cors),
-                Behavior("/stock*", "api", 0, 0, 1, forwardQuery: true, cors: cors),
-                Behavior("*.json", "s3-then-api", 0, 86_400, 31_536_000, cors: cors),
-                Behavior("*.html", "s3-then-api", 0, 86_400, 31_536_000, cors: cors)),
+            // The store alone: a path no behaviour below names never reaches the Api.
+            ["DefaultCacheBehavior"] = Behavior(null, "s3", 0, 86_400, 31_536_000, cors: cors),
+            ["CacheBehaviors"] = List(FallbackBehaviors(cors).ToArray<JsonNode>()),
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
     /// <summary>
+    /// The Api's public read routes, in precedence order: image variants and shards (immutable) before the rest of
+    /// <c>/_immutable/*</c> (the store's alone), the manifest root, <c>/stock</c> (the Api only, with its query), then
+    /// the stable paths and listing pages by their Cache-Control. <c>/admin</c> has none: admin calls go to the Api.
+    /// </summary>
+    private static IEnumerable<JsonObject> FallbackBehaviors(string cors)
+    {
+        foreach (var pattern in EdgeRoutes.CloudFrontApiFallbackPatterns)
+        {
+            switch (pattern)
+            {
+                case "/_immutable/img/*" or "/_manifest/*":
+                    yield return Behavior(pattern, "s3-then-api", 31_536_000, 31_536_000, 31_536_000, cors: cors);
+                    if (pattern == "/_immutable/img/*")
+                    {
+                        yield return Behavior("/_immutable/*", "s3", 31_536_000, 31_536_000, 31_536_000, cors: cors);
+                    }
+
+                    break;
+                case "/manifest.json":
+                    yield return Behavior(pattern, "s3-then-api", 0, 2, 2, cors: cors);
+                    yield return Behavior("/stock", "api", 0, 0, 1, forwardQuery: true, cors: cors);
+                    break;
+                default:
+                    yield return Behavior(pattern, "s3-then-api", 0, 86_400, 31_536_000, cors: cors);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
     /// The response headers policy for cross-origin reads (JSON for <c>aws cloudfront
     /// create-response-headers-policy --response-headers-policy-config</c>), from <c>cors</c>: any origin, or
-    /// the listed ones (CloudFront then answers with the request's origin and <c>Vary: Origin</c>).
+    /// the listed ones (CloudFront then answers with the request's origin and <c>Vary: Origin</c>); and the security
+    /// headers (<see cref="SecurityHeaders"/>: the pages' Content-Security-Policy, nosniff, Referrer-Policy, no framing)
+    /// with HSTS, overriding whatever an origin sent. The policy covers every behaviour, so JSON carries the CSP too,
+    /// where it is inert.
     /// </summary>
     public static string GenerateResponseHeadersPolicy(PublishConfig config)
     {
@@ -96,7 +124,7 @@ public static class CloudFrontConfigGenerator
         var policy = new JsonObject
         {
             ["Name"] = "static-cors-reads",
-            ["Comment"] = "Static: cross-origin GET/HEAD of published objects and Api reads (publisher edge-config)",
+            ["Comment"] = "Static: cross-origin GET/HEAD of published objects and Api reads, security headers (publisher edge-config)",
             ["CorsConfig"] = new JsonObject
             {
                 ["AccessControlAllowOrigins"] = List([.. origins]),
@@ -106,6 +134,20 @@ public static class CloudFrontConfigGenerator
                 ["AccessControlExposeHeaders"] = List("ETag"),
                 ["AccessControlMaxAgeSec"] = (long)config.Cors.MaxAge.TotalSeconds,
                 ["OriginOverride"] = true,
+            },
+            ["SecurityHeadersConfig"] = new JsonObject
+            {
+                ["ContentSecurityPolicy"] = new JsonObject { ["ContentSecurityPolicy"] = SecurityHeaders.ContentSecurityPolicy(config), ["Override"] = true },
+                ["ContentTypeOptions"] = new JsonObject { ["Override"] = true },
+                ["ReferrerPolicy"] = new JsonObject { ["ReferrerPolicy"] = SecurityHeaders.ReferrerPolicy, ["Override"] = true },
+                ["FrameOptions"] = new JsonObject { ["FrameOption"] = "DENY", ["Override"] = true },
+                ["StrictTransportSecurity"] = new JsonObject
+                {
+                    ["AccessControlMaxAgeSec"] = SecurityHeaders.StrictTransportSecurityMaxAge,
+                    ["IncludeSubdomains"] = false,
+                    ["Preload"] = false,
+                    ["Override"] = true,
+                },
             },
         };
         return policy.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

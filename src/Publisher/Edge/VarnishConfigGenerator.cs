@@ -7,8 +7,9 @@ namespace Static.Publisher.Edge;
 /// <summary>
 /// Generates the local edge's VCL from publish-config.json and the stack settings: s3rver (path-style
 /// bucket) as origin, the Api instances behind a round-robin director with health probes as the fallback
-/// on 404/5xx, surrogate keys into xkey, query strings stripped from artifact paths, short negative caching
-/// (purgeable by path), PURGE/BAN from loopback only, and an <c>x-cache</c> HIT/MISS header.
+/// on 404/5xx for the Api's public read routes only (<see cref="EdgeRoutes"/>), GET and HEAD only, surrogate keys
+/// into xkey, query strings stripped from artifact paths, short negative caching (purgeable by path), PURGE/BAN
+/// from loopback only, the security headers (<see cref="SecurityHeaders"/>) and an <c>x-cache</c> HIT/MISS header.
 /// </summary>
 public static class VarnishConfigGenerator
 {
@@ -31,7 +32,10 @@ public static class VarnishConfigGenerator
             vcl.AppendLine(string.Create(c, $$"""
                 backend api{{i}} {
                   .host = "{{host}}"; .port = "{{port}}"; .connect_timeout = 1s; .first_byte_timeout = 10s;
-                  .probe = { .url = "/healthz"; .interval = 2s; .timeout = 1s; .window = 3; .threshold = 2; .initial = 2; }
+                  # /healthz answers on the Api's management port only, which a probe cannot reach (it uses the backend's
+                  # address): GET /stock without ids is a public route the Api answers 400 from its own validation,
+                  # touching neither PostgreSQL nor Redis, so a database outage does not take the fallback away.
+                  .probe = { .url = "/stock"; .expected_response = 400; .interval = 2s; .timeout = 1s; .window = 3; .threshold = 2; .initial = 2; }
                 }
                 """));
         }
@@ -47,6 +51,8 @@ public static class VarnishConfigGenerator
         }
 
         vcl.AppendLine("}");
+        var apiRoutes = EdgeRoutes.ApiReadPattern;
+        var csp = SecurityHeaders.ContentSecurityPolicy(config);
         var corsVary = config.Cors.AnyOrigin()
             ? "# Any origin: every origin gets the same answer, so no Vary."
             : "if (req.url !~ \"^/admin\") { set resp.http.Vary = \"Origin\"; }";
@@ -78,9 +84,10 @@ public static class VarnishConfigGenerator
               if (req.method == "OPTIONS" && req.http.Origin && req.http.Access-Control-Request-Method && req.url !~ "^/admin") {
                 return (synth(204, "Preflight"));
               }
-              if (req.method != "GET" && req.method != "HEAD") { return (pass); }
+              # Reads only: nothing writes through the edge (admin calls go to the Api's own address).
+              if (req.method != "GET" && req.method != "HEAD") { return (synth(405, "Method Not Allowed")); }
               # Artifacts take no query string: a cache-busting ?x=random never reaches an origin.
-              if (req.url !~ "^/stock\?") { set req.url = regsub(req.url, "\?.*$", ""); }
+              if (req.url !~ "^/stock(\?|$)") { set req.url = regsub(req.url, "\?.*$", ""); }
               if (req.url == "/") { set req.url = "/index.html"; }
               unset req.http.Cookie;
               unset req.http.Authorization;
@@ -90,7 +97,7 @@ public static class VarnishConfigGenerator
             sub vcl_backend_fetch {
               # The edge alone answers cross-origin requests: origins never see Origin, so their answers carry no CORS headers.
               unset bereq.http.Origin;
-              if (bereq.retries == 0 && bereq.url !~ "^/stock") {
+              if (bereq.retries == 0 && bereq.url !~ "^/stock(\?|$)") {
                 set bereq.http.x-client-url = bereq.url;
                 set bereq.backend = s3;
                 set bereq.url = "/{{bucket}}" + bereq.url;
@@ -102,9 +109,11 @@ public static class VarnishConfigGenerator
             }
 
             sub vcl_backend_response {
-              # Not in the store (or the store failed): ask the Api, which renders from PostgreSQL.
+              # Not in the store (or the store failed): ask the Api, which renders from PostgreSQL — for its public read
+              # routes only. Any other path the store lacks is a 404 here: it never reaches an Api instance.
               if ((beresp.status == 404 || beresp.status == 403 || beresp.status >= 500) && bereq.retries == 0 && bereq.backend == s3) {
-                return (retry);
+                if (bereq.http.x-client-url ~ "{{apiRoutes}}") { return (retry); }
+                if (beresp.status < 500) { return (error(404, "Not Found")); }
               }
               # A revalidation answered 304 (s3rver's carries no Cache-Control) got Varnish's default TTL of 120 s:
               # the manifest root would then stay old for two minutes. Take the TTL from the stored object's own
@@ -138,7 +147,18 @@ public static class VarnishConfigGenerator
             }
 
             sub vcl_backend_error {
-              if (bereq.retries == 0) { return (retry); }
+              # The store (or an Api instance) could not be reached: the Api, for the paths it reads.
+              if (bereq.retries == 0 && (bereq.backend != s3 || bereq.http.x-client-url ~ "{{apiRoutes}}")) { return (retry); }
+              if (beresp.status == 404) {
+                # A path outside the Api's routes that the store lacks: problem details, cached and purgeable like any 404.
+                set beresp.http.Content-Type = "application/problem+json";
+                set beresp.http.x-url = bereq.http.x-client-url;
+                set beresp.http.x-origin = "edge";
+                set beresp.http.xkey = "path:" + bereq.http.x-client-url;
+                set beresp.ttl = {{config.Cdn.NotFoundTtl.TotalSeconds}}s;
+                synthetic({"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"Not found","detail":"Nothing is published at this path.","status":404}"});
+                return (deliver);
+              }
             }
 
             sub vcl_deliver {
@@ -154,6 +174,12 @@ public static class VarnishConfigGenerator
                 set resp.status = 404;
                 set resp.reason = "Not Found";
               }
+              # Security headers (publish-config.json; the Api sends the same): nosniff on everything, the policy on pages.
+              set resp.http.X-Content-Type-Options = "{{SecurityHeaders.ContentTypeOptions}}";
+              if (resp.http.Content-Type ~ "^text/html") {
+                set resp.http.Content-Security-Policy = "{{csp}}";
+                set resp.http.Referrer-Policy = "{{SecurityHeaders.ReferrerPolicy}}";
+              }
               if (obj.hits > 0) { set resp.http.x-cache = "HIT"; } else { set resp.http.x-cache = "MISS"; }
               unset resp.http.x-url;
               unset resp.http.xkey;
@@ -164,6 +190,7 @@ public static class VarnishConfigGenerator
             }
 
             sub vcl_synth {
+              if (resp.status == 405) { set resp.http.Allow = "GET, HEAD, OPTIONS"; }
               if (resp.status == 204 && req.method == "OPTIONS") {
                 call cors_headers;
                 if (req.http.x-cors-allow) {

@@ -188,8 +188,8 @@ public sealed class CloudFrontSection
 
     /// <summary>
     /// The id of the response headers policy (CORS) that <c>publisher edge-config --cloudfront-cors</c>
-    /// generates and <c>aws cloudfront create-response-headers-policy</c> creates; every cache behaviour but
-    /// <c>/admin/*</c> references it. Empty: the distribution config carries a placeholder to replace.
+    /// generates and <c>aws cloudfront create-response-headers-policy</c> creates (it carries the security headers
+    /// and HSTS too); every cache behaviour references it. Empty: the distribution config carries a placeholder to replace.
     /// </summary>
     public string ResponseHeadersPolicyId { get; set; } = "";
 
@@ -242,7 +242,7 @@ public sealed class CdnSection
     /// <summary><c>varnish</c> (locally; STATIC_EDGE_URL says where), <c>cloudfront</c> or <c>none</c>.</summary>
     public CdnKind Kind { get; set; } = CdnKind.Varnish;
 
-    /// <summary>Api instances behind the edge's fallback director (host:port), probed on /healthz.</summary>
+    /// <summary>Api instances behind the edge's fallback director (host:port, their public port), probed with GET /stock (400).</summary>
     [Required, MinLength(1)]
     public List<string> ApiOrigins { get; set; } = ["127.0.0.1:56080"];
 
@@ -431,6 +431,13 @@ public sealed class CacheControlSection
     /// </summary>
     [Required, MinLength(1)]
     public string Asset { get; set; } = "public, max-age=0, s-maxage=86400, must-revalidate";
+
+    /// <summary>
+    /// Listing pages 2 and on (never published, rendered by the Api): no publish purges them (their content moves as
+    /// products change anywhere in the category), so the edge keeps them only briefly; this bounds how stale they are.
+    /// </summary>
+    [Required, MinLength(1)]
+    public string ListingPage { get; set; } = "public, max-age=60, s-maxage=60";
 
     /// <summary>The Cache-Control of a stable path of the given class.</summary>
     public string For(Artifacts.ArtifactClass artifactClass) => artifactClass switch

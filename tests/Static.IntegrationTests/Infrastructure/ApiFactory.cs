@@ -17,6 +17,19 @@ public sealed class ApiFactory(string database, string cacheName, IReadOnlyDicti
 
     public string Redis { get; init; } = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
 
+    /// <summary>The management port the host is configured with (its default unless the test sets Static:Management:Url).</summary>
+    public int ManagementPort => new Uri(settings?.GetValueOrDefault("Static:Management:Url") ?? "http://127.0.0.1:56090").Port;
+
+    /// <summary>
+    /// A client whose requests arrive as on the management port (/healthz, /readyz, /metrics, /openapi/v1.json): the
+    /// in-memory server has no ports, so the connection's local port is set as Kestrel would set it.
+    /// </summary>
+    public HttpClient CreateManagementClient()
+    {
+        var port = ManagementPort;
+        return new HttpClient(Server.CreateHandler(context => context.Connection.LocalPort = port)) { BaseAddress = new Uri("http://localhost") };
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);

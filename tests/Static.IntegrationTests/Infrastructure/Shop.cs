@@ -35,6 +35,7 @@ internal sealed class Shop : IAsyncDisposable
         });
         var config = PublishConfigLoader.Load(PublisherHarness.ConfigPath, new System.Collections.Hashtable());
         config.Cdn.ApiOrigins = [string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{shop.ApiPort}")];
+        config.Client.ApiBaseUrl = apiUrl;   // the edge's Content-Security-Policy lets the pages read the Api
         var s3 = new Uri(StackServers.Require(StackServers.Settings.S3ServiceUrl, "STATIC_S3_SERVICE_URL"));
         var varnish = await TestVarnish.StartWithVclAsync(VarnishConfigGenerator.Generate(config, s3, shop.servers.Bucket.Name));
         shop.Edge = new ShopEdge(varnish);
