@@ -57,7 +57,24 @@ internal static partial class RunCommand
             // planning), so the first admin change does not pay for start-up.
             await host.Services.GetRequiredService<RendererSource>().GetAsync().ConfigureAwait(false);
             await WarmUpAsync(host.Services, cancellationToken).ConfigureAwait(false);
-            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is Quartz.SchedulerException or Npgsql.NpgsqlException)
+            {
+                // The scheduler could not start or keep its state (PostgreSQL went away while it started): say
+                // so in one line and exit 1, so that a supervisor (systemd's Restart=on-failure) starts it again.
+                var cause = e;
+                while (cause.InnerException is not null && cause is not Npgsql.NpgsqlException)
+                {
+                    cause = cause.InnerException;
+                }
+
+                await context.Error.WriteLineAsync($"error: the publisher service stopped: {cause.Message} (is PostgreSQL reachable?)").ConfigureAwait(false);
+                return PublisherCli.ExitFailed;
+            }
+
             return PublisherCli.ExitOk;
         });
         return command;

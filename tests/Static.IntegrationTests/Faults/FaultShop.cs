@@ -54,6 +54,9 @@ internal sealed class FaultShop : IAsyncDisposable
 
     public IReadOnlyList<PublisherProcess> Publishers => publishers;
 
+    /// <summary>The last lines of every publisher process's output, for failure messages.</summary>
+    public string PublisherOutput() => string.Join("\n---\n", publishers.Select(p => string.Join('\n', p.Output.Split('\n').TakeLast(60))));
+
     /// <summary>
     /// Starts everything. The Api keeps answers briefly (L1 2 s, L2 4 s), so a 10 s outage of PostgreSQL
     /// outlasts them and what clients get is fail-safe (stale-marked) or 503, as in a long outage.
@@ -82,6 +85,7 @@ internal sealed class FaultShop : IAsyncDisposable
         if (publisher)
         {
             shop.StartPublisher();
+            await shop.WaitForSchedulersAsync(1);
         }
 
         return shop;
@@ -129,6 +133,30 @@ internal sealed class FaultShop : IAsyncDisposable
         await process.WaitForExitAsync(timeout.Token);
         await Task.Delay(100);   // the last lines of output
         return (process.ExitCode, process.Output);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="count"/> publisher services have their scheduler running (Quartz checks
+    /// in to PostgreSQL): before that a fault would hit their start-up, not their work.
+    /// </summary>
+    public async Task WaitForSchedulersAsync(int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            await using (var connection = new Npgsql.NpgsqlConnection(Pg.SetupConnectionString + ";Pooling=false"))
+            {
+                await connection.OpenAsync();
+                await using var query = new Npgsql.NpgsqlCommand("select count(*) from qrtz_scheduler_state", connection);
+                if ((long)(await query.ExecuteScalarAsync())! >= count)
+                {
+                    return;
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{count} publisher services did not start in 90 s:\n{PublisherOutput()}");
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>The admin view of <paramref name="count"/> products (what the writer sends back with a new price).</summary>
@@ -193,7 +221,7 @@ internal sealed class FaultShop : IAsyncDisposable
     /// <summary>The database's price for a product (what the catalog holds, acknowledged or not).</summary>
     public async Task<decimal> DatabasePriceAsync(long id)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(Pg.SetupConnectionString);
+        await using var connection = new Npgsql.NpgsqlConnection(Pg.SetupConnectionString + ";Pooling=false");
         await connection.OpenAsync();
         await using var query = new Npgsql.NpgsqlCommand("select price_amount from products where id = @id", connection);
         query.Parameters.AddWithValue("id", id);
@@ -206,9 +234,14 @@ internal sealed class FaultShop : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Each publisher's whole output, kept beside the report for whoever reads a failed row.
+        var logs = Path.Combine(Path.GetDirectoryName(FaultReport.FilePath)!, "logs");
+        Directory.CreateDirectory(logs);
         foreach (var publisher in publishers)
         {
+            var id = publisher.Id;
             await publisher.DisposeAsync();
+            await File.WriteAllTextAsync(Path.Combine(logs, string.Create(CultureInfo.InvariantCulture, $"publisher-{DateTime.UtcNow:HHmmss}-{id}.log")), publisher.Output);
         }
 
         ApiClient?.Dispose();
