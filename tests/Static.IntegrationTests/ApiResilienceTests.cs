@@ -262,7 +262,7 @@ public sealed class ApiResilienceTests
 
     private static async Task<T> ScalarAsync<T>(ThrowawayPostgres pg, string sql)
     {
-        await using var connection = new NpgsqlConnection(pg.SetupConnectionString);
+        await using var connection = new NpgsqlConnection(pg.SetupConnectionString + ";Pooling=false");
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync())!;

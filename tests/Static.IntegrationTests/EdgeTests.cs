@@ -296,7 +296,7 @@ internal sealed class ApiProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (true)
         {
             try
@@ -324,7 +324,7 @@ internal sealed class ApiProcess : IAsyncDisposable
                     process.Kill(entireProcessTree: true);
                 }
 
-                throw new InvalidOperationException($"the Api did not start on {port} within 60 s (exited: {exited}); its last output:\n{string.Join('\n', output)}");
+                throw new InvalidOperationException($"the Api did not start on {port} within 120 s (exited: {exited}); its last output:\n{string.Join('\n', output)}");
             }
 
             await Task.Delay(200);

@@ -12,48 +12,25 @@ namespace Static.IntegrationTests;
 /// </summary>
 public sealed class StackScriptTests : IDisposable
 {
-    private readonly string localDir = Directory.CreateTempSubdirectory("static-stack-").FullName;
-    private readonly Dictionary<string, string> ports = new()
-    {
-        ["STATIC_PG_PORT"] = Free(),
-        ["STATIC_REDIS_PORT"] = Free(),
-        ["STATIC_S3_PORT"] = Free(),
-        ["STATIC_EDGE_PORT"] = Free(),
-        ["STATIC_EDGE_ADMIN_PORT"] = Free(),
-        ["STATIC_API_PORT"] = Free(),
-    };
+    private readonly StackScript stack = StackScript.Create();
 
-    public void Dispose()
-    {
-        // Whatever happened, stop the throwaway stack and remove its data (PostgreSQL's may be under /tmp).
-        Run("down");
-        var location = Path.Combine(localDir, "pg.location");
-        if (File.Exists(location))
-        {
-            var pgDir = File.ReadAllText(location).Trim();
-            if (pgDir.StartsWith("/tmp/static-pg-", StringComparison.Ordinal) && Directory.Exists(pgDir))
-            {
-                Directory.Delete(pgDir, recursive: true);
-            }
-        }
-
-        Directory.Delete(localDir, recursive: true);
-    }
+    // Whatever happened, stop the throwaway stack and remove its data (PostgreSQL's may be under /tmp).
+    public void Dispose() => stack.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Fact]
     public void A_taken_port_is_named_with_the_variable_that_moves_it_and_nothing_starts()
     {
-        using var squatter = new TcpListener(IPAddress.Loopback, int.Parse(ports["STATIC_REDIS_PORT"], CultureInfo.InvariantCulture));
+        using var squatter = new TcpListener(IPAddress.Loopback, int.Parse(stack.Ports["STATIC_REDIS_PORT"], CultureInfo.InvariantCulture));
         squatter.Start();
 
         var watch = Stopwatch.StartNew();
         var (code, output) = Run("up");
 
         Assert.NotEqual(0, code);
-        Assert.Contains($"port {ports["STATIC_REDIS_PORT"]}", output, StringComparison.Ordinal);
+        Assert.Contains($"port {stack.Ports["STATIC_REDIS_PORT"]}", output, StringComparison.Ordinal);
         Assert.Contains("STATIC_REDIS_PORT", output, StringComparison.Ordinal);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}, expected a prompt refusal");
-        Assert.False(PortOpen(ports["STATIC_PG_PORT"]), "nothing should have started before the port check");
+        Assert.False(PortOpen(stack.Ports["STATIC_PG_PORT"]), "nothing should have started before the port check");
     }
 
     [Fact]
@@ -67,12 +44,12 @@ public sealed class StackScriptTests : IDisposable
         Assert.True(up == 0, upOutput);
         foreach (var port in new[] { "STATIC_PG_PORT", "STATIC_REDIS_PORT", "STATIC_S3_PORT", "STATIC_EDGE_PORT" })
         {
-            Assert.True(PortOpen(ports[port]), $"{port} {ports[port]} should answer after up:\n{upOutput}");
+            Assert.True(PortOpen(stack.Ports[port]), $"{port} {stack.Ports[port]} should answer after up:\n{upOutput}");
         }
 
-        var env = File.ReadAllText(Path.Combine(localDir, "stack.env"));
-        Assert.Contains($"Port={ports["STATIC_PG_PORT"]}", env, StringComparison.Ordinal);
-        Assert.Contains($"127.0.0.1:{ports["STATIC_REDIS_PORT"]}", env, StringComparison.Ordinal);
+        var env = File.ReadAllText(Path.Combine(stack.LocalDir, "stack.env"));
+        Assert.Contains($"Port={stack.Ports["STATIC_PG_PORT"]}", env, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{stack.Ports["STATIC_REDIS_PORT"]}", env, StringComparison.Ordinal);
 
         var (again, againOutput) = Run("up");
         Assert.True(again == 0, againOutput);
@@ -86,7 +63,7 @@ public sealed class StackScriptTests : IDisposable
         Assert.True(stopped == 0, stopOutput);
         foreach (var port in new[] { "STATIC_PG_PORT", "STATIC_REDIS_PORT", "STATIC_S3_PORT", "STATIC_EDGE_PORT" })
         {
-            Assert.False(PortOpen(ports[port]), $"{port} should be closed after down");
+            Assert.False(PortOpen(stack.Ports[port]), $"{port} should be closed after down");
         }
 
         // The shared stack the other tests use is untouched.
@@ -94,35 +71,7 @@ public sealed class StackScriptTests : IDisposable
         Assert.True(PortOpen(shared.Port.ToString(CultureInfo.InvariantCulture)), "the shared stack's s3rver must still run");
     }
 
-    private (int Code, string Output) Run(string verb)
-    {
-        var start = new ProcessStartInfo("bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = StackServers.RepositoryRoot,
-        };
-        start.ArgumentList.Add(Path.Combine(StackServers.RepositoryRoot, "scripts", "stack.sh"));
-        start.ArgumentList.Add(verb);
-        start.Environment["STATIC_LOCAL_DIR"] = localDir;
-        foreach (var (name, value) in ports)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"scripts/stack.sh {verb} did not finish in 3 minutes");
-        }
-
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    private static string Free() => TestVarnish.FreePort().ToString(CultureInfo.InvariantCulture);
+    private (int Code, string Output) Run(string verb) => stack.Run(verb);
 
     private static bool PortOpen(string port)
     {

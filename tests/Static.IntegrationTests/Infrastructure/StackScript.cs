@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using Static.IntegrationTests.Infrastructure;
 
-namespace Static.IntegrationTests.Faults;
+namespace Static.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// scripts/stack.sh on a throwaway stack of its own (STATIC_LOCAL_DIR in /tmp, free ports), as
-/// StackScriptTests runs it: a fault test kills its Varnish and brings it back the way a user would.
+/// scripts/stack.sh on a throwaway stack of its own (STATIC_LOCAL_DIR in /tmp, free ports): StackScriptTests
+/// check the script with it, and a fault test kills its Varnish and brings it back the way a user would.
+/// Disposing runs <c>down</c> and removes its data.
 /// </summary>
 internal sealed class StackScript : IAsyncDisposable
 {
@@ -25,11 +25,17 @@ internal sealed class StackScript : IAsyncDisposable
 
     public string LocalDir { get; }
 
+    /// <summary>The variables that place this stack (ports, edge storage), as the script reads them.</summary>
+    public IReadOnlyDictionary<string, string> Ports => ports;
+
     public string EdgeUrl => $"http://127.0.0.1:{ports["STATIC_EDGE_PORT"]}";
+
+    /// <summary>Placed, nothing started.</summary>
+    public static StackScript Create() => new(Directory.CreateTempSubdirectory("static-stack-").FullName);
 
     public static Task<StackScript> StartAsync()
     {
-        var stack = new StackScript(Directory.CreateTempSubdirectory("static-fault-stack-").FullName);
+        var stack = Create();
         var (code, output) = stack.Run("up");
         Assert.True(code == 0, "scripts/stack.sh up failed:\n" + output);
         return Task.FromResult(stack);
