@@ -65,12 +65,16 @@ public sealed partial class StoreVerifier(
 {
     private const string ManifestContentType = "application/json; charset=utf-8";
 
+    /// <summary>How long verify waits for a running publish to release the publisher lock before it reports busy.</summary>
+    public static readonly TimeSpan LockWait = TimeSpan.FromMinutes(1);
+
     /// <summary>Takes the publisher lock and verifies (and repairs) the live version.</summary>
     public async Task<VerifyResult> VerifyAsync(VerifyOptions options, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         await store.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        await using var held = await state.AcquireLockAsync(cancellationToken).ConfigureAwait(false);
+        // A running publish (an admin change being drained) holds the lock for a moment: wait for it, up to a minute.
+        await using var held = await state.AcquireLockAsync(cancellationToken, LockWait).ConfigureAwait(false);
         return await VerifyLockedAsync(options, progress, cancellationToken).ConfigureAwait(false);
     }
 

@@ -38,17 +38,32 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
     /// <summary>Held by publish, rollback, resume and gc: never two at once on one database.</summary>
     public const long PublisherLockKey = 0x5374_6174_6963_0002;
 
-    /// <summary>Takes the publisher lock on a dedicated connection, or throws <see cref="PublishBusyException"/> naming the holder.</summary>
-    public async Task<IAsyncDisposable> AcquireLockAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the publisher lock on a dedicated connection, or throws <see cref="PublishBusyException"/> naming the
+    /// holder. With <paramref name="wait"/>, tries again every 100 ms for that long first (an operator's command
+    /// such as verify outlasts the short incremental publishes of a busy admin).
+    /// </summary>
+    public async Task<IAsyncDisposable> AcquireLockAsync(CancellationToken cancellationToken, TimeSpan wait = default)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await using var command = new NpgsqlCommand("select pg_try_advisory_lock(@key)", connection);
             command.Parameters.AddWithValue("key", PublisherLockKey);
-            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true)
+            var deadline = DateTime.UtcNow + wait;
+            while (true)
             {
-                return new HeldLock(connection);
+                if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true)
+                {
+                    return new HeldLock(connection);
+                }
+
+                if (DateTime.UtcNow >= deadline)
+                {
+                    break;
+                }
+
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
             }
 
             var holder = await PublishesStore.DescribeRunningAsync(connection, cancellationToken).ConfigureAwait(false);
