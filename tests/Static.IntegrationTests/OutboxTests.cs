@@ -268,10 +268,12 @@ public sealed class OutboxTests
         Assert.Equal(System.Net.HttpStatusCode.OK, update.StatusCode);
         var publishId = JsonDocument.Parse(await update.Content.ReadAsStringAsync()).RootElement.GetProperty("publishId").GetInt64();
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        // Generous: this proves the path, not its speed (bench/run.sh freshness measures that); a loaded machine
+        // running the whole suite has taken more than 20 s here.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!(await edge.Client.GetStringAsync($"/products/{id}.json")).Contains("Seen At The Edge", StringComparison.Ordinal))
         {
-            Assert.True(DateTime.UtcNow < deadline, "the change did not reach the edge in 20 s\n" + publisher.Output);
+            Assert.True(DateTime.UtcNow < deadline, "the change did not reach the edge in 60 s\n" + publisher.Output);
             await Task.Delay(20);
         }
 

@@ -13,6 +13,7 @@ namespace Static.IntegrationTests;
 /// only on the management port, only the Api's public reads through the edge, security headers from both, and listing
 /// pages 2 and on kept at the edge only for their short TTL.
 /// </summary>
+[Collection(TimingSensitive.Name)]
 public sealed class SurfaceTests
 {
     private static readonly string[] ManagementPaths = ["/healthz", "/readyz", "/metrics", "/openapi/v1.json"];
