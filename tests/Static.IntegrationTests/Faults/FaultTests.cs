@@ -86,7 +86,9 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         Assert.Equal(0, edge.Errors + api.Errors + admin.Errors);
         Assert.Equal(0, load.FailedWrites + load.RefusedWrites);
-        Assert.True(api.P99 < 2000, $"p99 of the Api while Redis was down: {api.P99} ms");
+        // Bounded, not waiting on a dead Redis: measured 1.4-1.5 s in fresh-clone runs (about three times the 500 ms
+        // hard timeout of one Redis call; docs/faults.md), far below the client's 10 s.
+        Assert.True(api.P99 < 3000, $"p99 of the Api while Redis was down: {api.P99} ms");
         Assert.True(int.Parse(keys.Trim(), CultureInfo.InvariantCulture) > 0, "nothing was written to Redis (L2) after it came back");
         Assert.True(Subscribed(clients), "the Api's backplane did not subscribe again:\n" + clients);
         Assert.True(missing.Count == 0, string.Join("\n", missing) + "\n" + shop.PublisherOutput());
