@@ -172,6 +172,12 @@ up_s3rver() {
   if ours "$dir/s3rver.pid" "$dir/port" "$S3_PORT" && port_open "$S3_PORT"; then log "s3rver    already up on $S3_PORT"; return; fi
   pid_alive "$dir/s3rver.pid" && die "s3rver from this stack runs on port $(cat "$dir/port" 2>/dev/null), not $S3_PORT: run scripts/stack.sh down first"
   check_port_free s3rver "$S3_PORT" STATIC_S3_PORT
+  # A pid file whose process is gone: s3rver died without `down` (a crash, a SIGKILL) and may have left a
+  # PUT half-written, which makes every listing and HEAD on the bucket 500 until it is removed.
+  if [ -s "$dir/s3rver.pid" ] && [ -d "$dir/data" ]; then
+    log "s3rver    was not stopped by 'down': removing unfinished PUTs from $dir/data (scripts/s3rver-recover.js) ..."
+    node "$ROOT/scripts/s3rver-recover.js" "$dir/data" || die "scripts/s3rver-recover.js $dir/data failed"
+  fi
   mkdir -p "$dir" && echo "$S3_PORT" >"$dir/port"
   mkdir -p "$dir/data"
   # --openssl-legacy-provider: s3rver encrypts listing continuation tokens with DES, which Node 20's

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Static.IntegrationTests.Infrastructure;
+using Static.Publisher.Stores;
 
 namespace Static.IntegrationTests;
 
@@ -69,6 +70,47 @@ public sealed class StackScriptTests : IDisposable
         // The shared stack the other tests use is untouched.
         var shared = new Uri(StackServers.Require(StackServers.Settings.S3ServiceUrl, "STATIC_S3_SERVICE_URL"));
         Assert.True(PortOpen(shared.Port.ToString(CultureInfo.InvariantCulture)), "the shared stack's s3rver must still run");
+    }
+
+    [Fact]
+    public async Task Up_after_s3rver_was_killed_mid_PUT_removes_the_unfinished_object_and_the_bucket_answers_again()
+    {
+        var (up, upOutput) = Run("up");
+        Assert.True(up == 0, upOutput);
+        var url = $"http://127.0.0.1:{stack.Ports["STATIC_S3_PORT"]}";
+        var ct = CancellationToken.None;
+        using (var store = new S3ObjectStore(url, "static-site", "S3RVER", "S3RVER"))
+        {
+            await store.EnsureReadyAsync(ct);
+            foreach (var key in new[] { "v/1/kept.json", "v/1/cut.json" })
+            {
+                await store.PutAsync(new ObjectToPut(key, "{\"ok\":true}"u8.ToArray(), "application/json", "max-age=60", new Dictionary<string, string>()), ct);
+            }
+        }
+
+        // What s3rver leaves when it is killed while writing an object's metadata: the JSON cut short.
+        var metadata = Directory.GetFiles(Path.Combine(stack.LocalDir, "s3rver", "data"), "cut.json._S3rver_metadata.json", SearchOption.AllDirectories).Single();
+        await File.WriteAllTextAsync(metadata, "{\n  \"content-type\": \"appli", ct);
+        using (var broken = new S3ObjectStore(url, "static-site", "S3RVER", "S3RVER"))
+        {
+            // s3rver itself never gets over it: HEAD on the bucket is a listing, and the listing fails.
+            await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() => broken.EnsureReadyAsync(ct));
+        }
+
+        var pid = int.Parse(File.ReadAllText(Path.Combine(stack.LocalDir, "s3rver", "s3rver.pid")).Trim(), CultureInfo.InvariantCulture);
+        using (var killed = Process.GetProcessById(pid))
+        {
+            killed.Kill();
+            await killed.WaitForExitAsync(ct);
+        }
+
+        var (again, againOutput) = Run("up");
+        Assert.True(again == 0, againOutput);
+        Assert.Contains("removed static-site/v/1/cut.json (half-written metadata)", againOutput, StringComparison.Ordinal);
+        using var recovered = new S3ObjectStore(url, "static-site", "S3RVER", "S3RVER");
+        await recovered.EnsureReadyAsync(ct);
+        Assert.NotNull(await recovered.HeadAsync("v/1/kept.json", ct));
+        Assert.Null(await recovered.HeadAsync("v/1/cut.json", ct));
     }
 
     private (int Code, string Output) Run(string verb) => stack.Run(verb);

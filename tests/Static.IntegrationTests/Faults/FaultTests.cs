@@ -142,9 +142,12 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         var failedAfter = failed.Elapsed;
         var uploadedBeforeKill = CountFiles(data) - before;
+        var restarted = "";
         if (killStore)
         {
             await shop.S3.StartServerAsync();
+            var removed = shop.S3.Recovered.Split('\n').Count(l => l.Contains(": removed ", StringComparison.Ordinal));
+            restarted = string.Create(CultureInfo.InvariantCulture, $"; s3rver restarted, {removed} unfinished PUT(s) removed by scripts/s3rver-recover.js");
         }
 
         load.MarkRestored();
@@ -171,7 +174,7 @@ public sealed class FaultTests(ITestOutputHelper output)
             $"edge {EdgeRate}/s + a reader checking every root it sees",
             $"edge: {edge}; roots checked: {torn.RootsChecked}, torn: {torn.Torn.Count}",
             FaultReport.Ms(edge.P99),
-            string.Create(CultureInfo.InvariantCulture, $"{how} with {uploadedBeforeKill} objects uploaded; the next publish completed in {secondTook.TotalSeconds:0.0} s (exit {again.ExitCode}); live version whole: {whole.Count == 0}"),
+            string.Create(CultureInfo.InvariantCulture, $"{how} with {uploadedBeforeKill} objects uploaded{restarted}; the next publish completed in {secondTook.TotalSeconds:0.0} s (exit {again.ExitCode}); live version whole: {whole.Count == 0}"),
             torn.Torn.IsEmpty && whole.Count == 0 ? "nothing" : string.Join("; ", torn.Torn.Concat(whole).Take(3)));
 
         if (killStore)

@@ -11,6 +11,7 @@ public sealed class ThrowawayS3 : IAsyncDisposable
 {
     private readonly string dir;
     private Process? process;
+    private bool killed;
 
     private ThrowawayS3(string dir, int port, string bucket)
     {
@@ -51,6 +52,12 @@ public sealed class ThrowawayS3 : IAsyncDisposable
         }
 
         Directory.CreateDirectory(Path.Combine(dir, "data"));
+        if (killed)
+        {
+            // As scripts/stack.sh does after a crash: s3rver leaves a PUT it was killed in half-written.
+            await RecoverAsync();
+        }
+
         process = Process.Start(start) ?? throw new InvalidOperationException("s3rver did not start");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -70,11 +77,28 @@ public sealed class ThrowawayS3 : IAsyncDisposable
     public async Task KillAsync()
     {
         Up = false;
+        killed = true;
         if (process is { HasExited: false })
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
+    }
+
+    /// <summary>The output of scripts/s3rver-recover.js the last time the server started after a kill.</summary>
+    public string Recovered { get; private set; } = "";
+
+    private async Task RecoverAsync()
+    {
+        var recover = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+        recover.ArgumentList.Add(Path.Combine(StackServers.RepositoryRoot, "scripts", "s3rver-recover.js"));
+        recover.ArgumentList.Add(DataDirectory);
+        using var run = Process.Start(recover) ?? throw new InvalidOperationException("node did not start");
+        var output = run.StandardOutput.ReadToEndAsync();
+        var error = run.StandardError.ReadToEndAsync();
+        await run.WaitForExitAsync();
+        Recovered = (await output).Trim();
+        Assert.True(run.ExitCode == 0, $"scripts/s3rver-recover.js failed ({run.ExitCode}): {await error}");
     }
 
     public async ValueTask DisposeAsync()
