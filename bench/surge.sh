@@ -72,8 +72,6 @@ def wrk(url, seconds, connections, args, threads=1):
 def wrk_async(url, seconds, connections, args, box):
     t = threading.Thread(target=lambda: box.append(wrk(url, seconds, connections, args))); t.start(); return t
 
-def pace(rate, connections, latency_ms=0.5):
-    return max(0, round(connections * 1000 / rate - latency_ms))
 
 n_products = int(psql("select count(*) from products"))
 max_id = int(psql("select max(id) from products"))
@@ -124,14 +122,14 @@ time.sleep(3)
 #    share of publishing is in both windows).
 conns = 16
 print(f"base: {base_rate}/s Zipf over {n_products} products, 30 s ...", file=sys.stderr)
-x0 = xacts(); base = wrk(edge, 30, conns, ["zipf", n_products, pace(base_rate, conns)]); x1 = xacts()
+x0 = xacts(); base = wrk(edge, 30, conns, ["zipf", n_products, base_rate]); x1 = xacts()
 label[0] = "surge"
 # 2. Surge: the base continues, plus 10x the base rate on the 20 hot products for 10 s.
 print(f"surge: +{10 * base_rate}/s on 20 products, 10 s ...", file=sys.stderr)
 box_base, box_hot = [], []
 x2 = xacts()
-t1 = wrk_async(edge, 10, conns, ["zipf", n_products, pace(base_rate, conns)], box_base)
-t2 = wrk_async(edge, 10, 64, ["hot", n_products, pace(10 * base_rate, 64), ",".join(map(str, hot))], box_hot)
+t1 = wrk_async(edge, 10, conns, ["zipf", n_products, base_rate], box_base)
+t2 = wrk_async(edge, 10, 64, ["hot", n_products, 10 * base_rate, ",".join(map(str, hot))], box_hot)
 t1.join(); t2.join()
 x3 = xacts()
 label[0] = "after"
@@ -149,7 +147,7 @@ print("flood: unknown ids with random query strings, 20 s ...", file=sys.stderr)
 time.sleep(3)
 q0 = xacts(); time.sleep(10); q1 = xacts()   # a quiet window: the background's own transactions
 distinct = 200
-f0 = xacts(); flood = wrk(edge, 20, 16, ["flood", max_id, pace(1000, 16), distinct]); f1 = xacts()
+f0 = xacts(); flood = wrk(edge, 20, 16, ["flood", max_id, 1000, distinct]); f1 = xacts()
 neg_ttl = 5   # cdn.notFoundTtl (the edge keeps a 404 5 s)
 background = (q1[0] - q0[0]) / (q1[2] - q0[2]) * (f1[2] - f0[2])
 flood_xacts = (f1[0] - f0[0]) - background
@@ -164,7 +162,7 @@ wrk(api, 5, 64, ["zipf", 1000, 0])
 peak = wrk(api, 10, 64, ["zipf", 1000, 0])
 soak_rate = int(peak["rps"] * 0.8)
 box = []
-t = wrk_async(api, soak_s, 64, ["zipf", 1000, pace(soak_rate, 64, latency_ms=peak["p50_ms"])], box)
+t = wrk_async(api, soak_s, 64, ["zipf", 1000, soak_rate], box)
 time.sleep(10); rss_warm = rss_kib()
 t.join(); rss_end = rss_kib()
 soak = box[0]
@@ -175,7 +173,7 @@ for pid, p in originals.items():
     request(api_conn, "PUT", f"/admin/products/{pid}", json.dumps(body), {**auth, "Content-Type": "application/json"})
 
 result = {
-  "benchmark": "surge", "catalog": f"{n_products} products (the run.sh demo catalog)", "tool": "wrk -t1 with bench/lua/paced.lua (per-connection delay), loopback",
+  "benchmark": "surge", "catalog": f"{n_products} products (the run.sh demo catalog)", "tool": "wrk -t1 with bench/lua/paced.lua (a fixed schedule of request slots), loopback",
   "base": {"target_rps": base_rate, **base, "hit_ratio": round(base["hits"] / max(1, base["requests"]), 4),
            "db_xacts_per_s": qps(x0, x1), "db_rows_read_per_s": rows(x0, x1), "price_changes": phase_changes("base")},
   "surge": {"target_rps": 11 * base_rate, "requests": surge_requests, "rps": round(surge["base_mix"]["rps"] + surge["hot"]["rps"], 1),

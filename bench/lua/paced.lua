@@ -1,17 +1,31 @@
 -- wrk script for bench/surge.sh: paced requests over product paths, counting statuses and edge hits.
--- wrk -s bench/lua/paced.lua URL -- MODE N DELAY_MS [IDS]
+-- wrk -t1 -s bench/lua/paced.lua URL -- MODE N RATE [IDS]
 --   MODE zipf: product ids 1..N drawn from a Zipf distribution (s = 1.0), JSON and HTML pages, plus the home page
 --   MODE hot:  ids from IDS (comma-separated), uniformly: the flash sale's few products
 --   MODE flood: unknown ids N+1..N+IDS (a count) with a random query string each: a cache-busting flood
---   DELAY_MS: each connection waits this long after each answer (rate ~ connections * 1000 / (DELAY_MS + latency))
+--   RATE: requests a second for this thread (0: as fast as the connections go). Each request gets the next slot
+--   of a fixed schedule (1000 / RATE ms apart, on the monotonic clock) and waits for it, so the rate holds
+--   whatever the latency, as long as enough connections are free; a schedule more than 1 s behind restarts
+--   from now instead of bursting. Reaching less than RATE means the connections were all busy: add more.
 local threads = {}
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } paced_timespec;
+int clock_gettime(int clk_id, paced_timespec *tp);
+]]
+local clock = ffi.new("paced_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, clock)   -- CLOCK_MONOTONIC
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
 
 function setup(thread)
   table.insert(threads, thread)
 end
 
 function init(args)
-  mode = args[1]; n = tonumber(args[2]); pause = tonumber(args[3])
+  mode = args[1]; n = tonumber(args[2]); rate = tonumber(args[3])
+  interval = rate > 0 and 1000 / rate or 0
   ok, hits, misses, s4xx, s429, s5xx = 0, 0, 0, 0, 0, 0
   math.randomseed(os.time() + math.floor(os.clock() * 1e6))
   if mode == "zipf" then
@@ -46,7 +60,12 @@ function request()
 end
 
 function delay()
-  return pause
+  if interval == 0 then return 0 end
+  local t = now_ms()
+  if slot == nil or slot < t - 1000 then slot = t end
+  slot = slot + interval
+  local wait = slot - t
+  return wait > 0 and math.floor(wait) or 0
 end
 
 function response(status, headers, body)

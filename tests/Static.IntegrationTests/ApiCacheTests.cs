@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 using Static.Api.Admin;
@@ -233,6 +235,68 @@ public sealed class ApiCacheTests
 
             Assert.True(DateTime.UtcNow < deadline, "the second eviction never came after the clock passed the delay");
             await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_product_id_costs_one_query_and_the_Api_remembers_it_whatever_the_query_string()
+    {
+        var counter = new CountingSource.Counter();
+        await using var api = await ApiTests.SeededApiAsync(
+            settings: new Dictionary<string, string?> { ["Static:Api:NotFoundDuration"] = "00:05:00" },
+            services: s => CountingSource.Replace(s, counter));
+
+        // The catalog read for one unknown id, on a data source of its own that logs each command it executes.
+        var commands = new CommandLog();
+        using (var logging = LoggerFactory.Create(b => b.AddProvider(commands).SetMinimumLevel(LogLevel.Debug)))
+        {
+            var builder = new NpgsqlDataSourceBuilder(api.Servers.Database.ConnectionString);
+            builder.UseLoggerFactory(logging);
+            await using var dataSource = builder.Build();
+            var reader = new ArtifactDataReader(dataSource);
+            var config = api.Factory.Services.GetRequiredService<Static.Shared.Configuration.PublishConfig>();
+            Assert.Null(await reader.LoadAsync(ArtifactPath.ProductJson(987654), config, CancellationToken.None));
+            Assert.Null(await reader.LoadAsync(ArtifactPath.CategoryJson(0, "no-such-category", 1), config, CancellationToken.None));
+            Assert.NotNull(await reader.LoadAsync(ArtifactPath.ProductJson(7), config, CancellationToken.None));
+        }
+
+        var executed = commands.Executed;
+        Assert.True(executed.Count >= 3, "the command log saw nothing: " + string.Join(" | ", commands.All));
+        Assert.Contains("from products where id = any", executed[0], StringComparison.Ordinal);
+        Assert.Contains("from categories where slug", executed[1], StringComparison.Ordinal);
+        Assert.DoesNotContain(executed.Take(2), c => c.Contains("site_config", StringComparison.Ordinal));
+
+        // Through the Api: one read, however many requests and query strings, while the 404 is remembered.
+        using var client = api.Factory.CreateClient();
+        for (var i = 0; i < 50; i++)
+        {
+            using var response = await client.GetAsync($"/products/987654.json?cb={i}");
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        }
+
+        Assert.Equal(1, counter.Reads);
+    }
+
+    /// <summary>Collects what Npgsql logs as it executes commands (Debug "Executing command ...").</summary>
+    private sealed class CommandLog : ILoggerProvider, ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> messages = new();
+
+        public IReadOnlyList<string> All => [.. messages];
+
+        public IReadOnlyList<string> Executed => [.. messages.Where(m => m.StartsWith("Executing", StringComparison.Ordinal))];
+
+        public ILogger CreateLogger(string categoryName) => categoryName == "Npgsql.Command" ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            messages.Enqueue(formatter(state, exception));
+
+        public void Dispose()
+        {
         }
     }
 }

@@ -123,8 +123,39 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
             return new AssetData(path, SiteInfo.From(settings, new SiteConfig(null, [], new Dictionary<string, bool>(), "")));
         }
 
-        var (config, _) = await GetSiteConfigAsync(cancellationToken).ConfigureAwait(false);
-        var site = SiteInfo.From(settings, config);
+        // A path that names a product or a category asks for it first: an unknown id or slug (a cache-busting
+        // flood) then costs one query, not the site config's as well.
+        switch (path.Kind)
+        {
+            case ArtifactKind.ProductHtml or ArtifactKind.ProductJson:
+                var products = await GetProductsAsync([path.Id], cancellationToken).ConfigureAwait(false);
+                if (products.Count == 0)
+                {
+                    return null;
+                }
+
+                var category = await GetCategoryAsync(null, products[0].CategoryId, cancellationToken).ConfigureAwait(false);
+                return category is null ? null : new ProductData(path, await SiteAsync().ConfigureAwait(false), products[0], category);
+            case ArtifactKind.CategoryHtml or ArtifactKind.CategoryJson:
+                var listed = await GetCategoryAsync(path.Slug, null, cancellationToken).ConfigureAwait(false);
+                if (listed is null)
+                {
+                    return null;
+                }
+
+                var page = path.Page == 1
+                    ? (await GetFirstPagesAsync([listed.Id], listingPageSize, cancellationToken).ConfigureAwait(false))[listed.Id]
+                    : await GetListingPageAsync(listed.Id, path.Page, listingPageSize, cancellationToken).ConfigureAwait(false);
+                if (path.Page > 1 && page.Products.Count == 0)
+                {
+                    return null;   // past the last page
+                }
+
+                var resolved = path.IsHtml ? ArtifactPath.CategoryHtml(listed.Id, listed.Slug, path.Page) : ArtifactPath.CategoryJson(listed.Id, listed.Slug, path.Page);
+                return new CategoryData(resolved, await SiteAsync().ConfigureAwait(false), listed, page.Products, page.HasMore);
+        }
+
+        var site = await SiteAsync().ConfigureAwait(false);
         switch (path.Kind)
         {
             case ArtifactKind.RobotsTxt:
@@ -142,34 +173,14 @@ public sealed class ArtifactDataReader(NpgsqlDataSource dataSource)
                 return new ConfigData(path, site);
             case ArtifactKind.NotFoundHtml:
                 return new NotFoundData(path, site);
-            case ArtifactKind.ProductHtml or ArtifactKind.ProductJson:
-                var products = await GetProductsAsync([path.Id], cancellationToken).ConfigureAwait(false);
-                if (products.Count == 0)
-                {
-                    return null;
-                }
-
-                var category = await GetCategoryAsync(null, products[0].CategoryId, cancellationToken).ConfigureAwait(false);
-                return category is null ? null : new ProductData(path, site, products[0], category);
-            case ArtifactKind.CategoryHtml or ArtifactKind.CategoryJson:
-                var listed = await GetCategoryAsync(path.Slug, null, cancellationToken).ConfigureAwait(false);
-                if (listed is null)
-                {
-                    return null;
-                }
-
-                var page = path.Page == 1
-                    ? (await GetFirstPagesAsync([listed.Id], listingPageSize, cancellationToken).ConfigureAwait(false))[listed.Id]
-                    : await GetListingPageAsync(listed.Id, path.Page, listingPageSize, cancellationToken).ConfigureAwait(false);
-                if (path.Page > 1 && page.Products.Count == 0)
-                {
-                    return null;   // past the last page
-                }
-
-                var resolved = path.IsHtml ? ArtifactPath.CategoryHtml(listed.Id, listed.Slug, path.Page) : ArtifactPath.CategoryJson(listed.Id, listed.Slug, path.Page);
-                return new CategoryData(resolved, site, listed, page.Products, page.HasMore);
             default:
                 return null;
+        }
+
+        async Task<SiteInfo> SiteAsync()
+        {
+            var (config, _) = await GetSiteConfigAsync(cancellationToken).ConfigureAwait(false);
+            return SiteInfo.From(settings, config);
         }
     }
 
