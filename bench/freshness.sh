@@ -10,27 +10,9 @@ API="http://127.0.0.1:$API_PORT"
 MANAGEMENT="http://127.0.0.1:$((API_PORT + 10))"   # health and readiness (56090 by default)
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$STATIC_PG_PORT" -U postgres static)
 rm -rf "$WORK"; mkdir -p "$WORK"
-(exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null && { echo "port $API_PORT is taken (is ./run.sh running? stop it first)" >&2; exit 1; }
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-dotnet "$BENCH_PUBLISHER" migrate >/dev/null
-dotnet "$BENCH_PUBLISHER" seed --if-empty >/dev/null
-dotnet "$BENCH_PUBLISHER" publish >/dev/null
-dotnet "$BENCH_PUBLISHER" edge-config --out "$WORK/edge.vcl" >/dev/null
-chmod a+r "$WORK/edge.vcl"
-scripts/stack.sh edge-vcl "$WORK/edge.vcl" 2>/dev/null
-
-export STATIC_ADMIN_WRITE_TOKENS="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-env ASPNETCORE_URLS="$API" Static__Management__Url="$MANAGEMENT" Logging__LogLevel__Default=Warning dotnet .local/bench/api/Static.Api.dll >"$WORK/api.log" 2>&1 &
-PIDS+=($!)
-dotnet "$BENCH_PUBLISHER" run >"$WORK/publisher.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 150); do curl -fsS "$MANAGEMENT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS "$MANAGEMENT/readyz" >/dev/null || { cat "$WORK/api.log"; exit 1; }
-for _ in $(seq 1 150); do grep -q "Application started" "$WORK/publisher.log" && break; sleep 0.2; done
-sleep 2   # the service's first poll of the outbox
+. bench/lib.sh
+trap bench_shop_down EXIT
+bench_shop_up "$WORK" "$API" "$MANAGEMENT"
 
 python3 - "$BENCH_OUT" "$API" "$STATIC_EDGE_URL" "$STATIC_ADMIN_WRITE_TOKENS" "$STATIC_DATABASE" <<'PY'
 import http.client, json, math, subprocess, sys, time, urllib.parse

@@ -20,7 +20,8 @@ dotnet build src/Api/Static.Api.csproj -c Release -nologo -v quiet -o .local/ben
 dotnet build bench/RawWrite/RawWrite.csproj -c Release -nologo -v quiet >.local/bench/build-raw.log 2>&1 \
   || { cat .local/bench/build-raw.log; exit 1; }
 export BENCH_PUBLISHER=".local/bench/publisher/publisher.dll"
-export BENCH_OUT="bench/results/$NAME.json"
+# A benchmark run on a catalog of its own size (BENCH_PRODUCTS) keeps its figures apart.
+export BENCH_OUT="bench/results/$NAME${BENCH_PRODUCTS:+-$BENCH_PRODUCTS}.json"
 timeout "${STATIC_BENCH_TIMEOUT:-900}" bash "bench/$NAME.sh"
 echo "wrote $BENCH_OUT"
 cat "$BENCH_OUT"

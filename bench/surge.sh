@@ -3,41 +3,48 @@
 # Called by bench/run.sh. Uses the local stack's demo catalog, bucket and Varnish (the generated VCL is
 # loaded first), and starts its own Api (on STATIC_API_PORT, the edge's fallback origin, with its default
 # rate limits on) and `publisher run`. The prices it changes are put back at the end.
-# Settings: BENCH_BASE_RATE (default 500 requests/s), BENCH_SOAK_SECONDS (60).
+# Settings: BENCH_BASE_RATE (default 500 requests/s), BENCH_SOAK_SECONDS (60), BENCH_PRODUCTS (unset: the
+# demo catalog; a number: a catalog of that many products in a database, bucket and cache of their own,
+# seeded and published first — 100,000 takes some 10 minutes to publish to s3rver; raise STATIC_BENCH_TIMEOUT).
 set -euo pipefail
 WORK=/tmp/static-bench-surge
+DB=static
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$STATIC_PG_PORT" -U postgres)
+if [ -n "${BENCH_PRODUCTS:-}" ]; then
+  DB=static_bench_surge
+  export STATIC_S3_BUCKET=bench-surge Static__CacheName=bench-surge
+  export STATIC_DATABASE="${STATIC_DATABASE/Database=static/Database=$DB}"
+  if [ "$("${PSQL[@]}" postgres -Atc "select count(*) from pg_database where datname = '$DB'")" = 0 ]; then
+    "${PSQL[@]}" postgres -c "create database $DB"
+  fi
+  # s3rver creates a bucket on an anonymous PUT.
+  curl -fsS -X PUT "$STATIC_S3_SERVICE_URL/$STATIC_S3_BUCKET" >/dev/null
+fi
 API_PORT="${STATIC_API_PORT:-56080}"
 API="http://127.0.0.1:$API_PORT"
+MANAGEMENT="http://127.0.0.1:$((API_PORT + 10))"   # health and readiness (56090 by default)
 BASE_RATE="${BENCH_BASE_RATE:-500}"
 SOAK_SECONDS="${BENCH_SOAK_SECONDS:-60}"
 rm -rf "$WORK"; mkdir -p "$WORK"
 command -v wrk >/dev/null || { apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
-(exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null && { echo "port $API_PORT is taken (is ./run.sh running? stop it first)" >&2; exit 1; }
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. bench/lib.sh
+trap bench_shop_down EXIT
 
-dotnet "$BENCH_PUBLISHER" migrate >/dev/null
-dotnet "$BENCH_PUBLISHER" seed --if-empty >/dev/null
-dotnet "$BENCH_PUBLISHER" publish >/dev/null
-dotnet "$BENCH_PUBLISHER" edge-config --out "$WORK/edge.vcl" >/dev/null
-scripts/stack.sh edge-vcl "$WORK/edge.vcl" 2>/dev/null
+if [ -n "${BENCH_PRODUCTS:-}" ]; then
+  dotnet "$BENCH_PUBLISHER" migrate >/dev/null
+  # Kept between runs (the publish of a large catalog is the slow part): reseeded only when the count differs.
+  if [ "$("${PSQL[@]}" "$DB" -Atc "select count(*) from products")" != "$BENCH_PRODUCTS" ]; then
+    echo "seeding $BENCH_PRODUCTS products into $DB ..." >&2
+    dotnet "$BENCH_PUBLISHER" seed --products "$BENCH_PRODUCTS" --replace >/dev/null
+  fi
+  echo "publishing $BENCH_PRODUCTS products to bucket $STATIC_S3_BUCKET (only what changed) ..." >&2
+  export BENCH_SEEDED=1
+fi
+bench_shop_up "$WORK" "$API" "$MANAGEMENT"
 
-export STATIC_ADMIN_WRITE_TOKENS="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-# Production-like: request logging off (Warning), the default rate limits on.
-env ASPNETCORE_URLS="$API" Logging__LogLevel__Default=Warning dotnet .local/bench/api/Static.Api.dll >"$WORK/api.log" 2>&1 &
-API_PID=$!
-PIDS+=($API_PID)
-dotnet "$BENCH_PUBLISHER" run >"$WORK/publisher.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 150); do curl -fsS "$API/products/1.json" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS "$API/products/1.json" >/dev/null || { cat "$WORK/api.log"; exit 1; }
-for _ in $(seq 1 150); do grep -q "Application started" "$WORK/publisher.log" && break; sleep 0.2; done
-sleep 2
-
-python3 - "$BENCH_OUT" "$API" "$STATIC_EDGE_URL" "$STATIC_ADMIN_WRITE_TOKENS" "$STATIC_PG_PORT" "$BASE_RATE" "$SOAK_SECONDS" "$API_PID" "$WORK" <<'PY'
+python3 - "$BENCH_OUT" "$API" "$STATIC_EDGE_URL" "$STATIC_ADMIN_WRITE_TOKENS" "$STATIC_PG_PORT" "$BASE_RATE" "$SOAK_SECONDS" "$API_PID" "$WORK" "$DB" <<'PY'
 import http.client, json, math, os, subprocess, sys, threading, time, urllib.parse
-out, api, edge, token, pgport, base_rate, soak_s, api_pid, work = sys.argv[1:]
+out, api, edge, token, pgport, base_rate, soak_s, api_pid, work, db = sys.argv[1:]
 base_rate, soak_s = int(base_rate), int(soak_s)
 a = urllib.parse.urlparse(api); e = urllib.parse.urlparse(edge)
 FIELDS = ("name", "slug", "description", "priceAmount", "currency", "categoryId", "imageUrls", "featuredRank")
@@ -45,12 +52,12 @@ auth = {"Authorization": "Bearer " + token}
 LUA = os.path.abspath("bench/lua/paced.lua")
 
 def psql(sql):
-    return subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", pgport, "-U", "postgres", "static", "-c", sql],
+    return subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", pgport, "-U", "postgres", db, "-c", sql],
                           check=True, capture_output=True, text=True).stdout.strip()
 
 def xacts():
     # PostgreSQL's own counters for the shop's database: every statement runs in a transaction.
-    c, r, t = psql("select xact_commit, xact_rollback, tup_returned from pg_stat_database where datname = 'static'").split("|")
+    c, r, t = psql("select xact_commit, xact_rollback, tup_returned from pg_stat_database where datname = '" + db + "'").split("|")
     return int(c) + int(r), int(t), time.perf_counter()
 
 def request(conn, method, path, body=None, headers=None):
@@ -173,7 +180,7 @@ for pid, p in originals.items():
     request(api_conn, "PUT", f"/admin/products/{pid}", json.dumps(body), {**auth, "Content-Type": "application/json"})
 
 result = {
-  "benchmark": "surge", "catalog": f"{n_products} products (the run.sh demo catalog)", "tool": "wrk -t1 with bench/lua/paced.lua (a fixed schedule of request slots), loopback",
+  "benchmark": "surge", "catalog": f"{n_products} products" + (" (the run.sh demo catalog)" if db == "static" else f" (database {db}, bucket bench-surge)"), "tool": "wrk -t1 with bench/lua/paced.lua (a fixed schedule of request slots), loopback",
   "base": {"target_rps": base_rate, **base, "hit_ratio": round(base["hits"] / max(1, base["requests"]), 4),
            "db_xacts_per_s": qps(x0, x1), "db_rows_read_per_s": rows(x0, x1), "price_changes": phase_changes("base")},
   "surge": {"target_rps": 11 * base_rate, "requests": surge_requests, "rps": round(surge["base_mix"]["rps"] + surge["hot"]["rps"], 1),

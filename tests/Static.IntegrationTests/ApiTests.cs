@@ -134,15 +134,32 @@ public sealed class ApiTests
     [InlineData("Static__Api__L1Durationn", "00:00:01", "unknown field 'api.L1Durationn'")]
     public async Task An_invalid_Static_Api_override_stops_the_Api_with_exit_2_naming_the_field(string variable, string value, string expected)
     {
+        var stderr = await StartExpectingExit2Async(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["Static__CacheName"] = "t" + Guid.NewGuid().ToString("N")[..12],
+            [variable] = value,
+        });
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Starts the built Api (Debug) with the stack's database and Redis and <paramref name="environment"/> on top,
+    /// asserts that it stops by itself within a minute with exit code 2 (a usage error), and returns its stderr.
+    /// </summary>
+    internal static async Task<string> StartExpectingExit2Async(IReadOnlyDictionary<string, string> environment)
+    {
         var dll = Path.Combine(StackServers.RepositoryRoot, "src", "Api", "bin", "Debug", "net10.0", "Static.Api.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first (./test.sh does).");
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = StackServers.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Static__Database"] = StackServers.Require(StackServers.Settings.Database, "STATIC_DATABASE");
         start.Environment["Static__Redis"] = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
-        start.Environment["Static__CacheName"] = "t" + Guid.NewGuid().ToString("N")[..12];
-        start.Environment[variable] = value;
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -154,12 +171,12 @@ public sealed class ApiTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"the Api started with {variable}={value} instead of stopping");
+            Assert.Fail($"the Api started with {string.Join(", ", environment.Select(e => $"{e.Key}={e.Value}"))} instead of stopping");
         }
 
         var stderr = await error;
         Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}: {stderr}{await output}");
-        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        return stderr;
     }
 
     internal static async Task<SeededApi> SeededApiAsync(int products = 20, int categories = 2, IReadOnlyDictionary<string, string?>? settings = null,

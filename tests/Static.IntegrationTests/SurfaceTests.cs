@@ -167,29 +167,11 @@ public sealed class SurfaceTests
     public async Task A_bad_management_URL_stops_the_Api_with_exit_2_naming_the_setting(string value, string expected)
     {
         var port = TestVarnish.FreePort();
-        var dll = Path.Combine(StackServers.RepositoryRoot, "src", "Api", "bin", "Debug", "net10.0", "Static.Api.dll");
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = StackServers.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        start.Environment["ASPNETCORE_URLS"] = Url(port, "");
-        start.Environment["Static__Database"] = StackServers.Require(StackServers.Settings.Database, "STATIC_DATABASE");
-        start.Environment["Static__Redis"] = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
-        start.Environment["Static__Management__Url"] = value == "same" ? Url(port, "") : value;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
+        var stderr = await ApiTests.StartExpectingExit2Async(new Dictionary<string, string>
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"the Api started with Static__Management__Url={value}");
-        }
-
-        var stderr = await error;
-        Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}: {stderr}{await output}");
+            ["ASPNETCORE_URLS"] = Url(port, ""),
+            ["Static__Management__Url"] = value == "same" ? Url(port, "") : value,
+        });
         Assert.Contains("Static:Management:Url", stderr, StringComparison.Ordinal);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
     }
