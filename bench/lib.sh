@@ -3,7 +3,7 @@
 # bench_shop_up WORK API MANAGEMENT
 #   Publishes the catalog STATIC_DATABASE names (migrated, and seeded with the demo catalog when empty unless
 #   BENCH_SEEDED=1 says the caller seeded it), loads the generated VCL into the local edge (`stack.sh edge-vcl`),
-#   then starts the Api as a deployer runs it (the Release build, logging at Warning, default rate limits on)
+#   then starts the Api as a deployer runs it (the Release build with its shipped appsettings.json, default rate limits on)
 #   on API with its management port on MANAGEMENT, and `publisher run`; returns when the Api is ready and the
 #   publisher's scheduler has started. Sets API_PID and STATIC_ADMIN_WRITE_TOKENS (a fresh token); logs go to
 #   WORK/api.log and WORK/publisher.log. Stop both with bench_shop_down (the callers' EXIT trap).
@@ -27,7 +27,7 @@ bench_shop_up() {
   scripts/stack.sh edge-vcl "$work/edge.vcl" 2>/dev/null
 
   export STATIC_ADMIN_WRITE_TOKENS="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-  env ASPNETCORE_URLS="$api" Static__Management__Url="$management" Logging__LogLevel__Default=Warning \
+  env ASPNETCORE_URLS="$api" Static__Management__Url="$management" \
     dotnet .local/bench/api/Static.Api.dll >"$work/api.log" 2>&1 &
   API_PID=$!
   BENCH_PIDS+=("$API_PID")

@@ -19,6 +19,8 @@ dotnet build src/Api/Static.Api.csproj -c Release -nologo -v quiet -o .local/ben
   || { cat .local/bench/build-api.log; exit 1; }
 dotnet build bench/RawWrite/RawWrite.csproj -c Release -nologo -v quiet >.local/bench/build-raw.log 2>&1 \
   || { cat .local/bench/build-raw.log; exit 1; }
+dotnet build bench/BareApi/BareApi.csproj -c Release -nologo -v quiet >.local/bench/build-bare.log 2>&1 \
+  || { cat .local/bench/build-bare.log; exit 1; }
 export BENCH_PUBLISHER=".local/bench/publisher/publisher.dll"
 # A benchmark run on a catalog of its own size (BENCH_PRODUCTS) keeps its figures apart.
 export BENCH_OUT="bench/results/$NAME${BENCH_PRODUCTS:+-$BENCH_PRODUCTS}.json"

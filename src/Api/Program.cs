@@ -9,7 +9,14 @@ using Static.Shared.Catalog;
 using Static.Shared.Configuration;
 using Static.Templates;
 
-var builder = WebApplication.CreateBuilder(args);
+// The shipped appsettings.json (production logging) lives beside the program. ASP.NET Core looks for it in the
+// working folder; started from anywhere else (a checkout's root, as ./run.sh and the benchmarks do), the Api
+// reads it from its own folder instead of running without it and logging every request.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) ? null : AppContext.BaseDirectory,
+});
 
 IConfiguration publishConfiguration;
 StackSettings settings;
@@ -89,9 +96,17 @@ app.UseStatusCodePages();
 app.UseManagementPort(management);
 app.UsePageSecurityHeaders(app.Services.GetRequiredService<PublishConfig>());
 app.UseCors();
-app.UseAuthentication();
+// Only /admin has a credential to check: the read paths (the CDN's fallback, the hot path) skip the
+// authentication handler, which would otherwise run on every request as the default scheme.
+app.UseWhen(IsAdmin, admin => admin.UseAuthentication());
 app.UseRateLimiter();
-app.UseAuthorization();
+app.UseWhen(IsAdmin, admin => admin.UseAuthorization());
+// WebApplication adds both middlewares to the whole pipeline unless the app's builder says they are there (the
+// keys UseAuthentication/UseAuthorization set; a UseWhen branch sets them on a copy). Should the keys change,
+// the result is the old cost, not an open door: an endpoint that requires authorization and is reached without
+// the middleware fails with 500.
+((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
 app.MapManagementEndpoints();
 if (builder.Configuration.GetValue<bool>("Static:Bench:Enabled"))
 {
@@ -103,6 +118,8 @@ app.MapArtifactEndpoints();
 
 await app.RunAsync().ConfigureAwait(false);
 return 0;
+
+static bool IsAdmin(HttpContext context) => context.Request.Path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase);
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

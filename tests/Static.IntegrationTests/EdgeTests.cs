@@ -262,16 +262,24 @@ internal sealed class ApiProcess : IAsyncDisposable
 {
     private readonly Process process;
 
-    private ApiProcess(Process process, int managementPort)
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> output;
+
+    private ApiProcess(Process process, int managementPort, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         this.process = process;
+        this.output = output;
         ManagementPort = managementPort;
     }
+
+    /// <summary>The last 40 lines the process wrote (stdout and stderr).</summary>
+    public IReadOnlyList<string> Output => [.. output];
 
     /// <summary>The port of /healthz, /readyz, /metrics and /openapi/v1.json (a free one: Api processes of parallel tests must not share it).</summary>
     public int ManagementPort { get; }
 
-    public static async Task<ApiProcess> StartAsync(string database, int port, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Starts the built Api (Debug) on <paramref name="port"/>; <paramref name="shippedLogging"/> runs it with the
+    /// logging levels the build ships (appsettings.json), otherwise at Warning to keep test output short.</summary>
+    public static async Task<ApiProcess> StartAsync(string database, int port, IReadOnlyDictionary<string, string>? environment = null, bool shippedLogging = false)
     {
         var managementPort = TestVarnish.FreePort();
         var dll = Path.Combine(StackServers.RepositoryRoot, "src", "Api", "bin", "Debug", "net10.0", "Static.Api.dll");
@@ -282,7 +290,11 @@ internal sealed class ApiProcess : IAsyncDisposable
         start.Environment["Static__Database"] = database;
         start.Environment["Static__Redis"] = StackServers.Require(StackServers.Settings.Redis, "STATIC_REDIS");
         start.Environment["Static__CacheName"] = "t" + Guid.NewGuid().ToString("N")[..12];
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (!shippedLogging)
+        {
+            start.Environment["Logging__LogLevel__Default"] = "Warning";
+        }
+
         start.Environment["Static__Management__Url"] = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{managementPort}");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
@@ -304,7 +316,7 @@ internal sealed class ApiProcess : IAsyncDisposable
                 using var ready = await client.GetAsync(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{managementPort}/healthz"));
                 if (ready.IsSuccessStatusCode)
                 {
-                    return new ApiProcess(process, managementPort);
+                    return new ApiProcess(process, managementPort, output);
                 }
             }
             catch (HttpRequestException)

@@ -19,6 +19,28 @@ public sealed class SurfaceTests
     private static readonly string[] ManagementPaths = ["/healthz", "/readyz", "/metrics", "/openapi/v1.json"];
 
     [Fact]
+    public async Task The_Api_as_shipped_started_from_the_checkout_logs_its_start_but_no_line_per_request()
+    {
+        // As a deployer starts it: the build's own appsettings.json, no logging variables, working folder elsewhere.
+        await using var servers = await IsolatedServers.CreateAsync();
+        await PublisherHarness.SeedAsync(servers, products: 20, categories: 2);
+        var apiPort = TestVarnish.FreePort();
+        await using var api = await ApiProcess.StartAsync(servers.Database.ConnectionString, apiPort, shippedLogging: true);
+        using var client = new HttpClient();
+        for (var i = 0; i < 50; i++)
+        {
+            using var response = await client.GetAsync(Url(apiPort, "/products/1.json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Task.Delay(500);   // the console logger writes in the background
+        var output = api.Output;
+        Assert.Contains(output, l => l.Contains("Now listening on", StringComparison.Ordinal));
+        Assert.DoesNotContain(output, l => l.Contains("Request starting", StringComparison.Ordinal) || l.Contains("Request finished", StringComparison.Ordinal)
+            || l.Contains("Executing endpoint", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Management_endpoints_answer_on_the_management_port_only_and_nothing_but_public_reads_passes_the_edge()
     {
         await using var servers = await IsolatedServers.CreateAsync();

@@ -28,6 +28,10 @@ public sealed class ArtifactCache
     private readonly DatabaseHealth health;
     private readonly ApiMetrics metrics;
 
+    // One options object for every read (the settings do not change while the Api runs): FusionCache copies it
+    // before the factory adapts it (context.Options), so a hit allocates none.
+    private readonly FusionCacheEntryOptions options;
+
     // Bumped by every eviction, local or arriving through the backplane. A database read that started before
     // an eviction must not cache what it read: it may be the value the eviction was meant to remove.
     private long evictions;
@@ -40,6 +44,23 @@ public sealed class ArtifactCache
         this.config = config;
         this.health = health;
         this.metrics = metrics;
+        var api = config.Api;
+        options = new FusionCacheEntryOptions
+        {
+            Duration = api.L1Duration,
+            DistributedCacheDuration = api.L2Duration,
+            SkipMemoryCacheRead = !api.L1Enabled,
+            SkipMemoryCacheWrite = !api.L1Enabled,
+            SkipDistributedCacheRead = !api.L2Enabled,
+            SkipDistributedCacheWrite = !api.L2Enabled,
+            IsFailSafeEnabled = true,
+            FailSafeMaxDuration = api.FailSafeMaxDuration,
+            FailSafeThrottleDuration = TimeSpan.FromSeconds(2),
+            DistributedCacheSoftTimeout = api.RedisTimeout,
+            DistributedCacheHardTimeout = api.RedisTimeout * 2,
+            AllowBackgroundDistributedCacheOperations = true,
+            AllowBackgroundBackplaneOperations = true,
+        };
         cache.Events.Backplane.MessageReceived += (_, e) =>
         {
             if (MayEvict(e.Message))
@@ -61,22 +82,6 @@ public sealed class ArtifactCache
             return new CacheAnswer(await source.LoadAsync(path, cancellationToken).ConfigureAwait(false), false);
         }
 
-        var options = new FusionCacheEntryOptions
-        {
-            Duration = api.L1Duration,
-            DistributedCacheDuration = api.L2Duration,
-            SkipMemoryCacheRead = !api.L1Enabled,
-            SkipMemoryCacheWrite = !api.L1Enabled,
-            SkipDistributedCacheRead = !api.L2Enabled,
-            SkipDistributedCacheWrite = !api.L2Enabled,
-            IsFailSafeEnabled = true,
-            FailSafeMaxDuration = api.FailSafeMaxDuration,
-            FailSafeThrottleDuration = TimeSpan.FromSeconds(2),
-            DistributedCacheSoftTimeout = api.RedisTimeout,
-            DistributedCacheHardTimeout = api.RedisTimeout * 2,
-            AllowBackgroundDistributedCacheOperations = true,
-            AllowBackgroundBackplaneOperations = true,
-        };
         var failed = false;
         try
         {

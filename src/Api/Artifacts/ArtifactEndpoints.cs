@@ -34,6 +34,8 @@ internal static partial class ArtifactEndpoints
         artifacts.MapMethods("/categories/{slug}/{page}.html", Methods, ListingHtmlAsync).WithName("ListingPage").WithSummary("A category listing page as HTML, through the same template; page 1 is the published artifact, later pages are served here only.");
         artifacts.MapMethods("/_immutable/img/{**variant}", Methods, ImageVariantAsync).WithName("ImageVariant")
             .WithSummary("A product image variant the store does not hold (yet): rendered from its source with the publisher's code, immutable.");
+        // Products are most of the fallback traffic: a route of their own, so they skip the catch-all's regex.
+        artifacts.MapMethods("/products/{file}", Methods, ArtifactAsync).WithName("Product").WithSummary("A product's page or JSON (/products/{id}.html|json).");
         artifacts.MapMethods("/{**path:regex(^(?!admin(/|$)))}", Methods, ArtifactAsync).WithName("Artifact").WithSummary("Any stable path the publisher produces.");
         return app;
     }

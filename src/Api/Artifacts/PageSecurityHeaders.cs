@@ -12,22 +12,29 @@ internal static class PageSecurityHeaders
     public static IApplicationBuilder UsePageSecurityHeaders(this IApplicationBuilder app, PublishConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var policy = SecurityHeaders.ContentSecurityPolicy(config);
+        var headers = new Headers(SecurityHeaders.ContentSecurityPolicy(config));
+        // One callback for the app, the response as its state: nothing allocated per request but the registration.
+        Func<object, Task> onStarting = headers.Apply;
         return app.Use((context, next) =>
         {
-            var response = context.Response;
-            response.OnStarting(() =>
-            {
-                response.Headers.XContentTypeOptions = SecurityHeaders.ContentTypeOptions;
-                if (SecurityHeaders.IsPage(response.ContentType))
-                {
-                    response.Headers.ContentSecurityPolicy = policy;
-                    response.Headers["Referrer-Policy"] = SecurityHeaders.ReferrerPolicy;
-                }
-
-                return Task.CompletedTask;
-            });
+            context.Response.OnStarting(onStarting, context.Response);
             return next(context);
         });
+    }
+
+    private sealed class Headers(string policy)
+    {
+        public Task Apply(object state)
+        {
+            var response = (HttpResponse)state;
+            response.Headers.XContentTypeOptions = SecurityHeaders.ContentTypeOptions;
+            if (SecurityHeaders.IsPage(response.ContentType))
+            {
+                response.Headers.ContentSecurityPolicy = policy;
+                response.Headers["Referrer-Policy"] = SecurityHeaders.ReferrerPolicy;
+            }
+
+            return Task.CompletedTask;
+        }
     }
 }
