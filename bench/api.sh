@@ -78,6 +78,11 @@ h = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in open(sys.ar
 print(h["content-type"]); print(h["etag"]); print(h["cache-control"])
 PY
 start_bare "$WORK/bare"
+# Warm-up, not measured: tiered JIT and dynamic PGO take some seconds of load to settle (a pair started cold
+# measured the Api at a third of its rate).
+for u in "http://127.0.0.1:$PORT_BARE/products/42.json" "http://127.0.0.1:$PORT_A/products/42.json"; do
+  taskset -c "$CLIENT_CPU" wrk -t1 -c64 -d10s "$u" >/dev/null
+done
 A=(); B=()
 for i in $(seq 1 "$PAIRS"); do
   A+=("$(measure "http://127.0.0.1:$PORT_BARE/products/42.json")")
