@@ -42,21 +42,7 @@ stop_apis() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wai
 # wrk -> "rps p50_ms p99_ms non2xx"
 measure() { # url
   curl -fsS "$1" >/dev/null   # warm: the first request fills the caches
-  python3 - "$1" "$DURATION" "$CLIENT_CPU" <<'PY'
-import re, resource, subprocess, sys, time
-url, duration, cpu = sys.argv[1:]
-before = resource.getrusage(resource.RUSAGE_CHILDREN); t0 = time.perf_counter()
-t = subprocess.run(["taskset", "-c", cpu, "wrk", "-t1", "-c64", f"-d{duration}", "--latency", url], check=True, capture_output=True, text=True).stdout
-after = resource.getrusage(resource.RUSAGE_CHILDREN); wall = time.perf_counter() - t0
-client_cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / wall
-def ms(v):
-    n, u = re.match(r"([\d.]+)(\w+)", v).groups(); n = float(n)
-    return n / 1000 if u == "us" else n * 1000 if u == "s" else n
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-p50 = ms(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1)); p99 = ms(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1))
-bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
-print(f"{rps:.0f} {p50:.3f} {p99:.3f} {bad.group(1) if bad else 0} {client_cpu:.2f}")
-PY
+  python3 bench/pinned_wrk.py "$1" "$DURATION" "$CLIENT_CPU"
 }
 
 start_bare() { # dir

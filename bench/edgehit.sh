@@ -71,19 +71,11 @@ cmp -s <(curl -fsS "$GEN") "$WORK/bare/42.json" || { echo "the edge's bytes diff
 [ "$(curl -fsS "$SYN" | wc -c)" = "$(wc -c <"$WORK/bare/42.json")" ] || { echo "the synthetic body is not the object's size" >&2; exit 1; }
 
 python3 - "$BENCH_OUT" "$DURATION" "$PAIRS" "$CLIENT_CPU" "$SERVER_CPU" "$GEN" "$SYN" "$BARE" "$(wc -c <"$WORK/bare/42.json")" "${BENCH_VARNISH_PARAMS:-}" <<'PY'
-import json, re, resource, statistics, subprocess, sys, time
+import json, statistics, sys
+sys.path.insert(0, "bench")
+import pinned_wrk
 out, duration, pairs, ccpu, scpu, gen, syn, bare, size, params = sys.argv[1:]
-def ms(v):
-    n, u = re.match(r"([\d.]+)(\w+)", v).groups(); n = float(n)
-    return n / 1000 if u == "us" else n * 1000 if u == "s" else n
-def run(url, seconds=None):
-    b = resource.getrusage(resource.RUSAGE_CHILDREN); t0 = time.perf_counter()
-    t = subprocess.run(["taskset", "-c", ccpu, "wrk", "-t1", "-c64", f"-d{seconds or duration}", "--latency", url], check=True, capture_output=True, text=True).stdout
-    a = resource.getrusage(resource.RUSAGE_CHILDREN); wall = time.perf_counter() - t0
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
-    return {"requests_per_second": round(float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))),
-            "p50_ms": ms(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1)), "p99_ms": ms(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1)),
-            "non_2xx": int(bad.group(1)) if bad else 0, "client_cpu": round((a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime) / wall, 2)}
+def run(url, seconds=None): return pinned_wrk.run(url, seconds or duration, ccpu)
 for u in (syn, gen, bare): run(u, "5s")   # warm-up
 rows = []
 for i in range(int(pairs)):
