@@ -45,7 +45,7 @@ public sealed class EdgeTests
     }
 
     [Fact]
-    public async Task A_rename_reaches_the_edge_with_exactly_its_paths_invalidated_new_products_fall_back_to_the_Api_and_purges_need_loopback()
+    public async Task The_first_publish_bans_the_whole_edge_once_then_a_rename_reaches_it_with_exactly_its_paths_invalidated_new_products_fall_back_to_the_Api_and_purges_need_loopback()
     {
         await using var servers = await IsolatedServers.CreateAsync();
         await PublisherHarness.SeedAsync(servers, products: 40, categories: 2);
@@ -58,7 +58,15 @@ public sealed class EdgeTests
         await using var edge = await TestVarnish.StartWithVclAsync(VarnishConfigGenerator.Generate(config, s3, servers.Bucket.Name));
         var recorder = new RecordingInvalidator(new VarnishInvalidator(new HttpClient(), edge.Client.BaseAddress!, 100));
         await using var harness = await PublisherHarness.CreateAsync(servers, cdn: recorder);
-        await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+
+        // Before the first publish the edge falls back to the Api, and caches what it answers.
+        Assert.Equal(("MISS", "api"), await CacheStateAsync(edge, "/products/3.json"));
+        var first = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+
+        // The first version: one wildcard, a single BAN at Varnish, instead of a purge per path; the Api's copy is gone.
+        Assert.Equal([InvalidationRequest.Everything], first.Invalidations);
+        Assert.Equal([InvalidationRequest.Everything], recorder.Sent);
+        Assert.Equal(1, first.InvalidationsSent);
 
         // MISS, then HIT, from the store.
         Assert.Equal(("MISS", "s3"), await CacheStateAsync(edge, "/products/3.json"));

@@ -97,7 +97,7 @@ public sealed class PublishStepsTests
         var store = new RecordingStore();
         var written = new ConcurrentBag<string>();
 
-        var bytes = await new UploadSequence(store, new PublishConfig()).UploadAsync(live, changed, ["/products/9.json"], manifest, written, null, CancellationToken.None);
+        var bytes = await new UploadSequence(store, new PublishConfig()).UploadAsync(live, changed, ["/products/9.json"], manifest, new HashSet<string>(), written, null, CancellationToken.None);
 
         var stages = store.Log.Select(Stage).ToList();
         Assert.Equal(stages.Order(), stages);   // never a later stage before an earlier one finished
@@ -109,6 +109,88 @@ public sealed class PublishStepsTests
         Assert.Equal(store.Log.Count - 1, written.Count);
         Assert.Equal(store.Puts.Sum(p => (long)p.Body.Length), bytes);
         Assert.All(store.Puts.Where(p => p.Key.StartsWith(ObjectKeys.ImmutablePrefix, StringComparison.Ordinal)), p => Assert.True(p.ContentAddressed));
+    }
+
+    [Fact]
+    public async Task The_immutable_writer_stores_each_new_copy_once_while_rendering_and_drops_bytes_it_no_longer_needs()
+    {
+        var unchanged = Item(ArtifactPath.ProductJson(1), "live and unchanged");
+        var live = Live(unchanged, Item(ArtifactPath.ProductJson(2), "bytes another path has"));
+        var store = new RecordingStore { Copies = true };
+        var written = new ConcurrentBag<string>();
+        var same = Item(ArtifactPath.ProductJson(1), "live and unchanged");
+        var fresh = Enumerable.Range(10, 30).Select(i => Item(ArtifactPath.ProductJson(i), "new " + i)).ToList();
+        var twin = Item(ArtifactPath.ProductJson(99), "new 10");   // the same bytes as /products/10.json
+        var sharesLive = Item(ArtifactPath.ProductHtml(2), "bytes another path has");
+
+        await using (var writer = new ImmutableWriter(store, new PublishConfig(), live, written, CancellationToken.None))
+        {
+            foreach (var item in fresh.Append(same).Append(twin).Append(sharesLive))
+            {
+                await writer.AcceptAsync(item, CancellationToken.None);
+            }
+
+            var bytes = await writer.CompleteAsync();
+            Assert.Equal(fresh.Sum(f => (long)f.Size), bytes);
+            Assert.Equal(fresh.Select(f => ObjectKeys.Immutable(f.Sha256, ".json")).Order(), writer.Stored.Order());
+        }
+
+        // One put per new SHA-256, all content-addressed, none for bytes a live path has.
+        Assert.Equal(fresh.Select(f => "put " + ObjectKeys.Immutable(f.Sha256, ".json")).Order(), store.Log.Order());
+        Assert.All(store.Puts, p => Assert.True(p.ContentAddressed));
+        Assert.Equal(store.Log.Count, written.Count);
+        // The store can copy: stored items and unchanged ones let go of their bytes; the others keep them for their stable path.
+        Assert.All(fresh, f => Assert.Null(f.Body));
+        Assert.Null(same.Body);
+        Assert.NotNull(twin.Body);
+        Assert.NotNull(sharesLive.Body);
+    }
+
+    [Fact]
+    public async Task A_failed_immutable_write_stops_the_writer_and_is_the_error_reported()
+    {
+        var store = new RecordingStore { FailAfter = 3 };
+        await using var writer = new ImmutableWriter(store, new PublishConfig(), Nothing, [], CancellationToken.None);
+        var e = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            // More items than the queue holds: a writer that stopped must not leave the render waiting forever.
+            foreach (var i in Enumerable.Range(1, 2_000))
+            {
+                await writer.AcceptAsync(Item(ArtifactPath.ProductJson(i), "bytes " + i), CancellationToken.None);
+            }
+
+            await writer.CompleteAsync();
+        });
+        if (e is OperationCanceledException)
+        {
+            e = Assert.Throws<IOException>(writer.ThrowIfFailed);
+        }
+
+        Assert.Contains("disk full", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_a_store_that_copies_a_stable_path_is_made_from_the_copy_this_run_stored_and_otherwise_from_its_bytes()
+    {
+        var live = Live(Item(ArtifactPath.ProductJson(5), "already live bytes"));
+        var stored = Item(ArtifactPath.ProductJson(1), "stored early");
+        var sharesLive = Item(ArtifactPath.ProductHtml(5), "already live bytes");
+        stored.Body = null;   // the writer let go of it
+        var changed = new List<RenderedItem> { stored, sharesLive };
+        var manifest = ManifestBuilder.Build(live, changed, changed, [], 2);
+        var store = new RecordingStore { Copies = true };
+
+        var bytes = await new UploadSequence(store, new PublishConfig()).UploadAsync(live, changed, [], manifest, new HashSet<string> { ObjectKeys.Immutable(stored.Sha256, ".json") }, [], null, CancellationToken.None);
+
+        var copy = Assert.Single(store.Puts, p => p.Key == "products/1.json");
+        Assert.Equal(ObjectKeys.Immutable(stored.Sha256, ".json"), copy.CopyOf);
+        Assert.True(copy.Body.IsEmpty);
+        var put = Assert.Single(store.Puts, p => p.Key == "products/5.html");
+        Assert.Null(put.CopyOf);
+        Assert.Equal("already live bytes", Encoding.UTF8.GetString(put.Body.Span));
+        Assert.DoesNotContain(store.Puts, p => p.Key.StartsWith(ObjectKeys.ImmutablePrefix, StringComparison.Ordinal));   // both copies are in the store already
+        Assert.Equal(store.Puts.Sum(p => p.Size), bytes);
+        Assert.Equal(stored.Size, copy.Size);
     }
 
     [Fact]
@@ -136,7 +218,7 @@ public sealed class PublishStepsTests
     private static RenderedItem Item(ArtifactPath path, string text, string headers = "headers")
     {
         var body = Encoding.UTF8.GetBytes(text);
-        return new RenderedItem(path, body, ContentHash.Sha256(body), headers, "public, max-age=60", ManifestSharding.ShardOf(path, 256, 512), [], "");
+        return new RenderedItem(path, body, ContentHash.Sha256(body), headers, "public, max-age=60", ManifestSharding.ShardOf(path, 256, 512), []);
     }
 
     private static LiveState Live(params RenderedItem[] items) => Nothing with
@@ -156,6 +238,14 @@ public sealed class PublishStepsTests
 
         public string Description => "recording store";
 
+        /// <summary>Says it makes objects from other objects (as the folder store and S3 do).</summary>
+        public bool Copies { get; init; }
+
+        /// <summary>Puts after this many fail as a full disk would.</summary>
+        public int FailAfter { get; init; } = int.MaxValue;
+
+        public bool CopiesObjects => Copies;
+
         public Task EnsureReadyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public async Task PutAsync(ObjectToPut item, CancellationToken cancellationToken)
@@ -163,6 +253,11 @@ public sealed class PublishStepsTests
             await Task.Yield();   // writes within a stage overlap, as they do against S3
             lock (gate)
             {
+                if (Puts.Count >= FailAfter)
+                {
+                    throw new IOException("disk full");
+                }
+
                 Log.Add("put " + item.Key);
                 Puts.Add(item);
             }

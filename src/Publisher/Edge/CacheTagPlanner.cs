@@ -7,6 +7,12 @@ namespace Static.Publisher.Edge;
 /// </summary>
 public sealed record InvalidationRequest(IReadOnlyList<string> Paths, IReadOnlyList<string> Tags, IReadOnlyCollection<string> TaggedPaths)
 {
+    /// <summary>
+    /// The one entry that invalidates the whole site: a CloudFront wildcard (it counts as one path); the Varnish
+    /// invalidator sends it as a BAN of every object. Used for the first version ever published.
+    /// </summary>
+    public const string Everything = "/*";
+
     public static InvalidationRequest PathsOnly(IReadOnlyList<string> paths) => new(paths, [], []);
 
     /// <summary>The paths no tag covers.</summary>

@@ -9,13 +9,15 @@ namespace Static.Publisher.Publishing;
 /// <summary>
 /// Renders a run's paths: loads what they read in a few batch queries, renders through the one
 /// <see cref="ArtifactRenderer"/> in parallel (<c>publish.renderParallelism</c>), and describes each artifact
-/// for the diff and the upload (hashes, Cache-Control, surrogate keys, shard).
+/// for the diff and the upload (hashes, Cache-Control, surrogate keys, shard). Each item goes to <c>rendered</c> as
+/// soon as it exists (the publisher writes its immutable copy then, and drops bytes it no longer needs).
 /// </summary>
 internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource renderers, ArtifactDataReader data)
 {
     public async Task<List<RenderedItem>> RenderAsync(
         List<ArtifactPath> paths, SiteInfo site, IReadOnlyList<Category> categories, bool full,
-        StageClock stages, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
+        StageClock stages, IProgress<PublishProgress>? progress, CancellationToken cancellationToken,
+        Func<RenderedItem, CancellationToken, ValueTask>? rendered = null)
     {
         if (paths.Count == 0)
         {
@@ -29,7 +31,7 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
 
         // Load what the render set reads, in a few batch queries.
         var productIds = paths.Where(p => p.Kind is ArtifactKind.ProductHtml or ArtifactKind.ProductJson).Select(p => p.Id).ToHashSet();
-        var products = new Dictionary<long, Product>(productIds.Count);
+        var products = new System.Collections.Concurrent.ConcurrentDictionary<long, Product>(Environment.ProcessorCount, productIds.Count);
         if (full)
         {
             await foreach (var p in data.GetAllProductsAsync(cancellationToken).ConfigureAwait(false))
@@ -58,12 +60,21 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
                 ?? throw new InvalidOperationException($"{path.Path} is in the plan but lists nothing.");
         }
 
+        // A product is let go once its pages are rendered: at 100,000 products the catalog and the rendered items
+        // would otherwise be at their largest together.
+        var productUses = new System.Collections.Concurrent.ConcurrentDictionary<long, int>();
+        foreach (var p in paths.Where(p => p.Kind is ArtifactKind.ProductHtml or ArtifactKind.ProductJson))
+        {
+            productUses.AddOrUpdate(p.Id, 1, (_, n) => n + 1);
+        }
+
         var renderer = await compiling.ConfigureAwait(false);
         stages.Lap("load");
         var items = new RenderedItem[paths.Count];
+        var pool = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);   // this run's repeated strings
         var done = 0;
         var parallelism = config.Publish.RenderParallelism > 0 ? config.Publish.RenderParallelism : Environment.ProcessorCount;
-        await Parallel.ForEachAsync(Enumerable.Range(0, paths.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, _) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, paths.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var path = paths[i];
             ArtifactData model = path.Kind switch
@@ -78,7 +89,17 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
                 _ => throw new InvalidOperationException($"No data for {path.Path}"),
             };
             var artifact = await renderer.RenderAsync(model).ConfigureAwait(false);
-            items[i] = Describe(artifact, ImagesOf(model));
+            var item = items[i] = Describe(artifact, ImagesOf(model), pool);
+            if (model is ProductData && productUses.AddOrUpdate(path.Id, 0, (_, n) => n - 1) == 0)
+            {
+                products.TryRemove(path.Id, out _);
+            }
+
+            if (rendered is not null)
+            {
+                await rendered(item, ct).ConfigureAwait(false);
+            }
+
             var n = Interlocked.Increment(ref done);
             if ((n & 1023) == 0 || n == paths.Count)
             {
@@ -107,13 +128,17 @@ internal sealed class ArtifactRenderStep(PublishConfig config, RendererSource re
         _ => [],
     };
 
-    private RenderedItem Describe(RenderedArtifact artifact, IReadOnlyList<ProductImage> images)
+    private RenderedItem Describe(RenderedArtifact artifact, IReadOnlyList<ProductImage> images, System.Collections.Concurrent.ConcurrentDictionary<string, string> pool)
     {
         var cacheControl = config.Publish.CacheControl.For(artifact.Path.Class);
-        var keys = artifact.DependencyKeys.ToArray();
+        // Keys and shards repeat across thousands of items ("config", "category:3", "products-12"): one instance each.
+        var keys = artifact.DependencyKeys.Select(Shared).ToArray();
+        string Shared(string value) => pool.GetOrAdd(value, value);
         var surrogate = SurrogateKeys.Format(SurrogateKeys.For(artifact.Path, keys));
         var headersHash = ArtifactDiff.HeadersHash(artifact.ContentType, cacheControl, surrogate);
-        var shard = ManifestSharding.ShardOf(artifact.Path, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard);
-        return new RenderedItem(artifact.Path, artifact.Body, ContentHash.Sha256(artifact.Body), headersHash, cacheControl, shard, keys, surrogate) { Images = images };
+        var shard = Shared(ManifestSharding.ShardOf(artifact.Path, config.Publish.ProductsPerShard, config.Publish.CategoriesPerShard));
+        return new RenderedItem(artifact.Path, artifact.Body, ContentHash.Sha256(artifact.Body), headersHash, cacheControl, shard, keys) { Images = images };
     }
+
+
 }

@@ -92,7 +92,22 @@ public sealed class SitePublisher
             var committed = false;
             try
             {
-                var rendered = await renderer.RenderAsync(plan.RenderSet.Select(p => universe[p]).ToList(), site, categories, full, stages, progress, cancellationToken).ConfigureAwait(false);
+                // A real run writes the immutable copies while it renders (bounded memory); a dry run writes nothing.
+                var written = new ConcurrentBag<string>();
+                await using var early = options.DryRun ? null : new ImmutableWriter(store, config, live, written, cancellationToken);
+                List<RenderedItem> rendered;
+                try
+                {
+                    rendered = await renderer.RenderAsync(plan.RenderSet.Select(p => universe[p]).ToList(), site, categories, full, stages, progress, cancellationToken,
+                        early is null ? null : early.AcceptAsync).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    early?.ThrowIfFailed();   // a failed write stopped the render: report the write
+                    throw;
+                }
+
+                long bytes = early is null ? 0 : await early.CompleteAsync().ConfigureAwait(false);
                 var changed = ArtifactDiff.Changed(rendered, live);
                 var unchanged = rendered.Count - changed.Count;
                 foreach (var same in rendered.Except(changed))
@@ -102,7 +117,9 @@ public sealed class SitePublisher
 
                 var newVersion = run ?? (live.Version ?? 0) + 1;
                 var manifest = ManifestBuilder.Build(live, rendered, changed, removed, newVersion);
-                var toInvalidate = ArtifactDiff.Invalidations(changed, removed);
+                var toInvalidate = live.Version is null
+                    ? ArtifactDiff.FirstPublishInvalidations(changed)
+                    : ArtifactDiff.Invalidations(changed, removed);
                 if (!full && (options.ForcePaths is { Count: > 0 } || options.ForceKeys is { Count: > 0 }))
                 {
                     // A scoped republish refreshes the edge for what it names, even where the bytes are the same.
@@ -120,14 +137,12 @@ public sealed class SitePublisher
                         changed.Select(c => c.Path).ToList(), removed, toInvalidate, plannedKeys) { Stages = stages.Laps, Invalidation = invalidation };
                 }
 
-                var written = new ConcurrentBag<string>();
-                long bytes = 0;
                 if (manifest.Changed)
                 {
                     // 0. The image variants the changed pages reference, before any of those pages goes up.
-                    bytes = (await images.EnsureAsync(changed.SelectMany(c => c.Images), written, progress, cancellationToken).ConfigureAwait(false)).Bytes;
+                    bytes += (await images.EnsureAsync(changed.SelectMany(c => c.Images), written, progress, cancellationToken).ConfigureAwait(false)).Bytes;
                     stages.Lap("images");
-                    bytes += await uploads.UploadAsync(live, changed, removed, manifest, written, progress, cancellationToken).ConfigureAwait(false);
+                    bytes += await uploads.UploadAsync(live, changed, removed, manifest, early!.Stored, written, progress, cancellationToken).ConfigureAwait(false);
                 }
                 else if (await uploads.RepairRootAsync(live, written, cancellationToken).ConfigureAwait(false))
                 {

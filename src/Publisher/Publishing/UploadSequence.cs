@@ -17,19 +17,27 @@ internal sealed class UploadSequence(IObjectStore store, PublishConfig config)
     private const string ManifestContentType = "application/json; charset=utf-8";
 
     /// <summary>Uploads a changed run; returns the bytes written. Every key written is added to <paramref name="written"/>.</summary>
+    /// <remarks>
+    /// <paramref name="stored"/>: the keys of the immutable copies this run already wrote (<see cref="ImmutableWriter"/>);
+    /// on a store that <see cref="IObjectStore.CopiesObjects"/>, their stable paths are made from those copies.
+    /// </remarks>
     public async Task<long> UploadAsync(
         LiveState live, IReadOnlyList<RenderedItem> changed, IReadOnlyList<string> removed, ManifestPlan manifest,
-        ConcurrentBag<string> written, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
+        IReadOnlySet<string> stored, ConcurrentBag<string> written, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
     {
         var cc = config.Publish.CacheControl;
         var liveHashes = live.Artifacts.Values.Select(a => a.Sha256).ToHashSet(StringComparer.Ordinal);
 
-        // 1. Immutable, content-addressed copies (skipping bytes some live path already has).
-        var immutables = changed.Where(c => !liveHashes.Contains(c.Sha256)).DistinctBy(c => c.Sha256)
-            .Select(c => new ObjectToPut(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension), c.Body!, c.Artifact.ContentType, cc.Immutable, Meta(c), ContentAddressed: true))
-            .ToList();
-        // 2. Stable paths, overwritten in place.
-        var stables = changed.Select(c => new ObjectToPut(c.Artifact.Key, c.Body!, c.Artifact.ContentType, c.CacheControl, Meta(c))).ToList();
+        // 1. Immutable, content-addressed copies (skipping bytes some live path already has, and those written early).
+        var immutables = changed.Where(c => !liveHashes.Contains(c.Sha256) && !stored.Contains(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension))).DistinctBy(c => c.Sha256).ToList();
+        // Each object is described only when its turn comes: 200,000 descriptions at once would cost some 100 MB.
+        ObjectToPut Immutable(RenderedItem c) =>
+            new(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension), c.Body!, c.Artifact.ContentType, cc.Immutable, Meta(c), ContentAddressed: true);
+        // 2. Stable paths, overwritten in place: from this run's immutable copy where the store can, else the bytes.
+        ObjectToPut Stable(RenderedItem c) => store.CopiesObjects && stored.Contains(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension))
+            ? new(c.Artifact.Key, ReadOnlyMemory<byte>.Empty, c.Artifact.ContentType, c.CacheControl, Meta(c), CopyOf: ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension)) { Size = c.Size }
+            : new(c.Artifact.Key, c.Body ?? throw new InvalidOperationException($"{c.Path}: its bytes were dropped before its stable path was written."),
+                c.Artifact.ContentType, c.CacheControl, Meta(c));
         // 4. Shards (immutable by name), 5. the root last.
         // (Shards carry their SHA-256 like every other object, so 'publisher verify' can check them with a HEAD.)
         var shards = manifest.Shards.Select(s => new ObjectToPut(s.Key, s.Bytes, ManifestContentType, cc.Immutable,
@@ -37,13 +45,11 @@ internal sealed class UploadSequence(IObjectStore store, PublishConfig config)
         var root = new ObjectToPut(ObjectKeys.ManifestRoot, manifest.RootBytes, ManifestContentType, cc.Manifest,
             new Dictionary<string, string> { ["sha256"] = manifest.RootSha256 });
 
-        var total = immutables.Count + stables.Count + removed.Count + shards.Count + 1;
+        var total = immutables.Count + changed.Count + removed.Count + shards.Count + 1;
         var done = 0;
         long bytes = 0;
-        foreach (var (stage, batch) in new[] { ("uploading immutable copies", immutables), ("uploading stable paths", stables) })
-        {
-            await PutAllAsync(stage, batch).ConfigureAwait(false);
-        }
+        await PutAllAsync("uploading immutable copies", immutables, Immutable).ConfigureAwait(false);
+        await PutAllAsync("uploading stable paths", changed, Stable).ConfigureAwait(false);
 
         // 3. Deletes of removed paths.
         await Parallel.ForEachAsync(removed, Options(), async (path, ct) =>
@@ -51,17 +57,18 @@ internal sealed class UploadSequence(IObjectStore store, PublishConfig config)
             await store.DeleteAsync(path[1..], ct).ConfigureAwait(false);
             Report("deleting removed paths");
         }).ConfigureAwait(false);
-        await PutAllAsync("uploading manifest shards", shards).ConfigureAwait(false);
-        await PutAllAsync("swapping the manifest root", [root]).ConfigureAwait(false);
+        await PutAllAsync("uploading manifest shards", shards, s => s).ConfigureAwait(false);
+        await PutAllAsync("swapping the manifest root", [root], r => r).ConfigureAwait(false);
         return bytes;
 
-        async Task PutAllAsync(string stage, List<ObjectToPut> batch)
+        async Task PutAllAsync<T>(string stage, IReadOnlyList<T> batch, Func<T, ObjectToPut> describe)
         {
-            await Parallel.ForEachAsync(batch, Options(), async (item, ct) =>
+            await Parallel.ForEachAsync(batch, Options(), async (each, ct) =>
             {
+                var item = describe(each);
                 await store.PutAsync(item, ct).ConfigureAwait(false);
                 written.Add(item.Key);
-                Interlocked.Add(ref bytes, item.Body.Length);
+                Interlocked.Add(ref bytes, item.Size);
                 Report(stage);
             }).ConfigureAwait(false);
         }

@@ -1,17 +1,28 @@
+using System.Runtime.InteropServices;
+
 namespace Static.Publisher.Stores;
 
 /// <summary>
 /// A plain folder: for runs without any server, benchmarks and inspection. Keys become relative paths
-/// under the root; a stable path is written to a temporary file renamed into place, so a reader never
-/// sees half a file; a content-addressed object is written in place. Headers are not stored (a static file server derives Content-Type from the extension); the
-/// publisher keeps them in the live manifest, so a header change is still detected.
+/// under the root. A stable path may be read at any moment, so it is made aside and renamed into place (a
+/// reader never sees half a file); when the publisher names its immutable copy (<see cref="ObjectToPut.CopyOf"/>)
+/// it is made as a hard link to that file, so its bytes are written once. A content-addressed object is created
+/// in place, as a new file; one that already exists (left by a run that died, or being repaired) is replaced by a
+/// rename, never rewritten, since a stable path may share its file. Headers are not stored (a static file server
+/// derives Content-Type from the extension); the publisher keeps them in the live manifest, so a header change is
+/// still detected. Writes are synchronous: on a local file system they are short, and async file I/O on Linux
+/// only moves the same call to another thread.
 /// </summary>
-public sealed class FolderObjectStore(string root) : IObjectStore
+public sealed partial class FolderObjectStore(string root) : IObjectStore
 {
     private readonly string root = Path.GetFullPath(root);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> knownDirectories = new(StringComparer.Ordinal);
+    private bool linksWork;
 
     public string Description => $"folder {root}";
+
+    /// <summary>True once <see cref="EnsureReadyAsync"/> has made a hard link in the folder (Linux and macOS file systems that allow them).</summary>
+    public bool CopiesObjects => linksWork;
 
     public Task EnsureReadyAsync(CancellationToken cancellationToken)
     {
@@ -20,6 +31,9 @@ public sealed class FolderObjectStore(string root) : IObjectStore
             Directory.CreateDirectory(root);
             var probe = Path.Combine(root, $".probe-{Environment.ProcessId}");
             File.WriteAllBytes(probe, []);
+            var linked = probe + "-link";
+            linksWork = TryLink(probe, linked);
+            File.Delete(linked);
             File.Delete(probe);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -30,7 +44,7 @@ public sealed class FolderObjectStore(string root) : IObjectStore
         return Task.CompletedTask;
     }
 
-    public async Task PutAsync(ObjectToPut item, CancellationToken cancellationToken)
+    public Task PutAsync(ObjectToPut item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
         var path = PathOf(item.Key);
@@ -43,20 +57,55 @@ public sealed class FolderObjectStore(string root) : IObjectStore
             knownDirectories.TryAdd(directory, 0);
         }
 
+        if (item.CopyOf is not null)
+        {
+            // The same bytes are already in the store under CopyOf (this run's immutable copy): link, then rename.
+            var linked = TempName(path);
+            if (!TryLink(PathOf(item.CopyOf), linked))
+            {
+                throw new IOException($"{Description}: cannot link {item.CopyOf} to {item.Key} (errno {Marshal.GetLastPInvokeError()}).");
+            }
+
+            File.Move(linked, path, overwrite: true);
+            return Task.CompletedTask;
+        }
+
         if (item.ContentAddressed)
         {
-            // Named by its bytes: nothing reads it before a manifest names it, and the manifest is written
-            // after it. A crash mid-write leaves a partial file that no manifest names; the next run that
-            // needs those bytes writes the whole file again (over it).
-            await File.WriteAllBytesAsync(path, item.Body, cancellationToken).ConfigureAwait(false);
-            return;
+            // Named by its bytes: nothing reads it before a manifest names it, and the manifest is written after
+            // it. Created as a new file (O_EXCL); a crash mid-write leaves a partial file that no manifest names.
+            try
+            {
+                Write(path, FileMode.CreateNew, item.Body.Span);
+                return Task.CompletedTask;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Already there: a partial file from a run that died, or a repair. Replace it by a rename, never in
+                // place: a stable path may be a hard link to this very file.
+            }
         }
 
         // A stable path may be read at any moment: write aside, then rename over it (atomic).
-        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        await File.WriteAllBytesAsync(temp, item.Body, cancellationToken).ConfigureAwait(false);
+        var temp = TempName(path);
+        Write(temp, FileMode.CreateNew, item.Body.Span);
         File.Move(temp, path, overwrite: true);
+        return Task.CompletedTask;
     }
+
+    private static string TempName(string path) => path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+
+    private static void Write(string path, FileMode mode, ReadOnlySpan<byte> body)
+    {
+        using var handle = File.OpenHandle(path, mode, FileAccess.Write, FileShare.None);
+        RandomAccess.Write(handle, body, 0);
+    }
+
+    private static bool TryLink(string existing, string created) =>
+        (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Link(existing, created) == 0;
+
+    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Link(string existing, string created);
 
     public async Task<StoredObject?> GetAsync(string key, CancellationToken cancellationToken)
     {

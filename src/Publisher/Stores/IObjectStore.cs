@@ -3,7 +3,9 @@ namespace Static.Publisher.Stores;
 /// <summary>
 /// One object to write: its key, bytes and the headers it is served with. <see cref="ContentAddressed"/>
 /// objects are named by their bytes: nobody reads them before a manifest names them, and a second write
-/// of the same key writes the same bytes.
+/// of the same key writes the same bytes. <see cref="CopyOf"/>, given only to a store whose
+/// <see cref="IObjectStore.CopiesObjects"/> is true, names an object already in the store with exactly these bytes:
+/// the store makes the new object from it (the folder store: a hard link) and <see cref="Body"/> is empty.
 /// </summary>
 public sealed record ObjectToPut(
     string Key,
@@ -11,7 +13,12 @@ public sealed record ObjectToPut(
     string ContentType,
     string CacheControl,
     IReadOnlyDictionary<string, string> Metadata,
-    bool ContentAddressed = false);
+    bool ContentAddressed = false,
+    string? CopyOf = null)
+{
+    /// <summary>The object's size: the body's, or for a copy the size of the object copied.</summary>
+    public long Size { get; init; } = Body.Length;
+}
 
 /// <summary>An object read back, with its headers as stored.</summary>
 public sealed record StoredObject(string Key, byte[] Body, string? ContentType, string? CacheControl, IReadOnlyDictionary<string, string> Metadata);
@@ -45,6 +52,13 @@ public interface IObjectStore
     /// <summary>Checks the store can be written (bucket exists, folder writable); throws <see cref="ObjectStoreUnavailableException"/>.</summary>
     Task EnsureReadyAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <see cref="PutAsync"/> takes an <see cref="ObjectToPut.CopyOf"/> instead of the bytes. The publisher then
+    /// drops a page's bytes once its immutable copy is stored, and makes the stable path from that copy.
+    /// </summary>
+    bool CopiesObjects => false;
+
+    /// <summary>Writes the object atomically: a reader sees the old object or the whole new one.</summary>
     Task PutAsync(ObjectToPut item, CancellationToken cancellationToken);
 
     /// <summary>The object, or null when there is none.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -80,7 +81,10 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     public async Task PutAsync(ObjectToPut item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
-        using var stream = new MemoryStream(item.Body.ToArray(), writable: false);
+        // The SDK reads the stream; wrap the caller's array rather than copying it.
+        using var stream = MemoryMarshal.TryGetArray(item.Body, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(item.Body.ToArray(), writable: false);
         var request = new PutObjectRequest
         {
             BucketName = bucket,
