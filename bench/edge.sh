@@ -2,20 +2,29 @@
 # edge: invalidation entries for a one-product rename, a site-config change and a 1,000-product price import; time from publish to new bytes at the local edge.
 # Called by bench/run.sh. The counts use a database and folder of their own; the latency uses the local
 # stack's demo catalog and Varnish (one product renamed and renamed back).
+# Settings: BENCH_PRODUCTS (the catalog the counts use, 10000; at least 1000), BENCH_EDGE_SAMPLES (renames timed at the edge, 10).
 set -euo pipefail
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$STATIC_PG_PORT" -U postgres)
 DB=static_bench_edge
 WORK=/tmp/static-bench-edge
 PUB=(dotnet "$BENCH_PUBLISHER")
+PRODUCTS="${BENCH_PRODUCTS:-10000}"
+SAMPLES="${BENCH_EDGE_SAMPLES:-10}"
 rm -rf "$WORK"; mkdir -p "$WORK"
-cleanup() { "${PSQL[@]}" postgres -c "drop database if exists $DB with (force)" >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+ID=1 ORIGINAL=""
+cleanup() {
+  # A run stopped among the renames (a failed publish, the time limit) still gives the demo product its name back.
+  [ -z "$ORIGINAL" ] || "${PSQL[@]}" static -c "update products set name = \$\$$ORIGINAL\$\$ where id = $ID" >/dev/null 2>&1 || true
+  "${PSQL[@]}" postgres -c "drop database if exists $DB with (force)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 "${PSQL[@]}" postgres -c "drop database if exists $DB with (force)" -c "create database $DB"
 
 (
   export STATIC_DATABASE="${STATIC_DATABASE/Database=static/Database=$DB}"
   export STATIC_CONFIG__store__kind=folder STATIC_CONFIG__store__folder="$WORK/site" STATIC_CONFIG__cdn__kind=none
-  "${PUB[@]}" seed --products 10000 >/dev/null
+  "${PUB[@]}" seed --products "$PRODUCTS" >/dev/null
   "${PUB[@]}" publish --json >/dev/null
   plan() { # name sql
     "${PSQL[@]}" "$DB" -c "$2"
@@ -28,10 +37,9 @@ trap cleanup EXIT
 )
 
 # Latency at the local edge (stack's Varnish, generated VCL, static-site bucket).
-ID=1
 ORIGINAL="$("${PSQL[@]}" static -Atc "select name from products where id = $ID")"
 samples=()
-for i in $(seq 1 10); do
+for i in $(seq 1 "$SAMPLES"); do
   NAME="Edge Probe $i $$"
   "${PSQL[@]}" static -c "update products set name = '$NAME' where id = $ID"
   curl -fsS "$STATIC_EDGE_URL/products/$ID.json" >/dev/null; curl -fsS "$STATIC_EDGE_URL/products/$ID.json" >/dev/null   # cached at the edge
@@ -43,11 +51,12 @@ for i in $(seq 1 10); do
   samples+=($(( ($(date +%s%N) - t0) / 1000 )))
 done
 "${PSQL[@]}" static -c "update products set name = \$\$$ORIGINAL\$\$ where id = $ID"
+ORIGINAL=""
 "${PUB[@]}" publish --json >/dev/null
 
-python3 - "$BENCH_OUT" "$WORK" "${samples[@]}" <<'PY'
-import json, re, sys
-out, work, *us = sys.argv[1:]
+python3 - "$BENCH_OUT" "$WORK" "$PRODUCTS" "$(nproc) cores" "${samples[@]}" <<'PY'
+import datetime, json, re, sys
+out, work, products, machine, *us = sys.argv[1:]
 def case(name):
     text = open(f"{work}/{name}.txt").read()
     summary = json.loads(open(f"{work}/{name}.json").read().strip().splitlines()[-1])
@@ -58,7 +67,8 @@ def case(name):
             "cloudfront_wildcards": int(cf.group(3)) if cf else 0, "cloudfront_tags": int(cf.group(4)) if cf else 0,
             "cloudfront_first_entries": cf.group(5) if cf else ""}
 ms = sorted(int(u) / 1000 for u in us)
-json.dump({"benchmark": "edge", "catalog": "10,000 products (counts); the run.sh demo catalog (latency)",
+json.dump({"benchmark": "edge", "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine,
+           "catalog": f"{int(products):,} products (counts); the run.sh demo catalog (latency)",
            "one_product_rename": case("rename"), "site_config_change": case("config"), "price_import_1000_products": case("prices"),
            "publish_finished_to_new_bytes_at_varnish_ms": {"samples": len(ms), "p50": ms[len(ms)//2], "max": ms[-1], "all": ms}},
           open(out, "w"), indent=2)

@@ -3,6 +3,7 @@
 # Called by bench/run.sh. Uses the local stack's demo catalog, bucket and Varnish (the generated VCL is
 # loaded first), and starts its own Api (on STATIC_API_PORT, the edge's fallback origin) and `publisher run`.
 # The products it renames get their names back at the end (through the same path).
+# Settings: BENCH_CHANGES (sequential changes, 100), BENCH_BURST (changes in the burst, 1000), BENCH_BURST_RATE (100 a second).
 set -euo pipefail
 WORK=/tmp/static-bench-freshness
 API_PORT="${STATIC_API_PORT:-56080}"
@@ -14,9 +15,11 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 trap bench_shop_down EXIT
 bench_shop_up "$WORK" "$API" "$MANAGEMENT"
 
-python3 - "$BENCH_OUT" "$API" "$STATIC_EDGE_URL" "$STATIC_ADMIN_WRITE_TOKENS" "$STATIC_DATABASE" <<'PY'
-import http.client, json, math, subprocess, sys, time, urllib.parse
-out, api, edge, token, database = sys.argv[1:]
+python3 - "$BENCH_OUT" "$API" "$STATIC_EDGE_URL" "$STATIC_ADMIN_WRITE_TOKENS" "$STATIC_DATABASE" \
+  "${BENCH_CHANGES:-100}" "${BENCH_BURST:-1000}" "${BENCH_BURST_RATE:-100}" "$(nproc) cores" <<'PY'
+import datetime, http.client, json, math, subprocess, sys, time, urllib.parse
+out, api, edge, token, database, n_changes, n_burst, burst_rate, machine = sys.argv[1:]
+n_changes, n_burst, burst_rate = int(n_changes), int(n_burst), float(burst_rate)
 a = urllib.parse.urlparse(api); e = urllib.parse.urlparse(edge)
 api_conn = http.client.HTTPConnection(a.hostname, a.port, timeout=10)
 edge_conn = http.client.HTTPConnection(e.hostname, e.port, timeout=10)
@@ -57,13 +60,13 @@ def wait_outbox_empty(limit=120):
         assert time.time() - t < limit, "outbox not drained"
         time.sleep(0.05)
 
-ids = [int(x) for x in psql("select id from products order by id limit 1100").split()]
+ids = [int(x) for x in psql(f"select id from products order by id limit {n_changes + n_burst}").split()]
 run = format(int(time.time()) % 100000, "05d")   # every name this run writes is new, so no change is a no-op
 originals = {pid: get_product(pid) for pid in ids}
 
-# 1. 100 sequential changes: 200 from the admin API -> the new bytes at the edge.
+# 1. n_changes (100) sequential changes: 200 from the admin API -> the new bytes at the edge.
 latencies = []; rendered = []; dependents = []; uploaded = []
-for i, pid in enumerate(ids[:100]):
+for i, pid in enumerate(ids[:n_changes]):
     request(edge_conn, "GET", f"/products/{pid}.json")   # cached at the edge before the change
     deps = int(psql(f"select count(*) from artifacts where dependency_keys @> array['product:{pid}']"))
     name = f"Fresh {run} {i} {pid}"
@@ -79,13 +82,13 @@ for i, pid in enumerate(ids[:100]):
 lat = sorted(latencies)
 pct = lambda p: lat[min(len(lat) - 1, math.ceil(p / 100 * len(lat)) - 1)]
 
-# 2. A burst: 1,000 changes to 1,000 products in 10 s.
-burst_ids = ids[100:1100]
+# 2. A burst: n_burst (1,000) changes to as many products at burst_rate (100) a second: 10 s.
+burst_ids = ids[n_changes:n_changes + n_burst]
 before = int(psql("select coalesce(max(version), 0) from publishes"))
 t_start = time.perf_counter()
 for i, pid in enumerate(burst_ids):
     put_name(originals[pid], f"Burst {run} {i} {pid}")
-    due = t_start + (i + 1) * 0.01
+    due = t_start + (i + 1) / burst_rate
     time.sleep(max(0.0, due - time.perf_counter()))
 t_end = time.perf_counter()
 remaining = {pid: f"Burst {run} {i} {pid}" for i, pid in enumerate(burst_ids)}
@@ -102,7 +105,8 @@ for pid, p in originals.items(): put_name(p, p["name"])
 wait_outbox_empty(300)
 
 exact = sum(1 for r, d in zip(rendered, dependents) if r == d)
-json.dump({"benchmark": "freshness", "catalog": "the run.sh demo catalog (10,000 products), debounce 200 ms",
+json.dump({"benchmark": "freshness", "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine,
+           "catalog": "the run.sh demo catalog (10,000 products), debounce 200 ms",
            "sequential_changes": {"count": len(lat), "p50_ms": round(pct(50), 1), "p90_ms": round(pct(90), 1), "p99_ms": round(pct(99), 1), "max_ms": round(lat[-1], 1),
                                   "target": "p50 <= 1000 ms, p99 <= 2000 ms"},
            "burst": {"changes": len(burst_ids), "seconds": round(t_end - t_start, 2), "publishes": burst_publishes,

@@ -6,6 +6,9 @@
 # Settings: BENCH_BASE_RATE (default 500 requests/s), BENCH_SOAK_SECONDS (60), BENCH_PRODUCTS (unset: the
 # demo catalog; a number: a catalog of that many products in a database, bucket and cache of their own,
 # seeded and published first — 100,000 takes some 10 minutes to publish to s3rver; raise STATIC_BENCH_TIMEOUT).
+# Phase lengths in seconds (bench/run.sh report --quick shortens them): BENCH_WARM_SECONDS (edge warm-up, 10),
+# BENCH_BASE_SECONDS (30), BENCH_SURGE_SECONDS (10), BENCH_QUIET_SECONDS (the background window before the flood, 10),
+# BENCH_FLOOD_SECONDS (20), BENCH_PEAK_SECONDS (the Api's maximum, 10, after half as long unmeasured).
 set -euo pipefail
 WORK=/tmp/static-bench-surge
 DB=static
@@ -42,10 +45,13 @@ if [ -n "${BENCH_PRODUCTS:-}" ]; then
 fi
 bench_shop_up "$WORK" "$API" "$MANAGEMENT"
 
-python3 - "$BENCH_OUT" "$API" "$STATIC_EDGE_URL" "$STATIC_ADMIN_WRITE_TOKENS" "$STATIC_PG_PORT" "$BASE_RATE" "$SOAK_SECONDS" "$API_PID" "$WORK" "$DB" <<'PY'
-import http.client, json, math, os, subprocess, sys, threading, time, urllib.parse
-out, api, edge, token, pgport, base_rate, soak_s, api_pid, work, db = sys.argv[1:]
+python3 - "$BENCH_OUT" "$API" "$STATIC_EDGE_URL" "$STATIC_ADMIN_WRITE_TOKENS" "$STATIC_PG_PORT" "$BASE_RATE" "$SOAK_SECONDS" "$API_PID" "$WORK" "$DB" \
+  "${BENCH_WARM_SECONDS:-10}" "${BENCH_BASE_SECONDS:-30}" "${BENCH_SURGE_SECONDS:-10}" "${BENCH_QUIET_SECONDS:-10}" "${BENCH_FLOOD_SECONDS:-20}" "${BENCH_PEAK_SECONDS:-10}" \
+  "$(nproc) cores" <<'PY'
+import datetime, http.client, json, math, os, subprocess, sys, threading, time, urllib.parse
+out, api, edge, token, pgport, base_rate, soak_s, api_pid, work, db, warm_s, base_s, surge_s, quiet_s, flood_s, peak_s, machine = sys.argv[1:]
 base_rate, soak_s = int(base_rate), int(soak_s)
+warm_s, base_s, surge_s, quiet_s, flood_s, peak_s = (int(x) for x in (warm_s, base_s, surge_s, quiet_s, flood_s, peak_s))
 a = urllib.parse.urlparse(api); e = urllib.parse.urlparse(edge)
 FIELDS = ("name", "slug", "description", "priceAmount", "currency", "categoryId", "imageUrls", "featuredRank")
 auth = {"Authorization": "Bearer " + token}
@@ -119,24 +125,24 @@ def phase_changes(name):
 
 # Warm the edge over the catalog the base load touches.
 print(f"warming the edge ({n_products} products) ...", file=sys.stderr)
-wrk(edge, 10, 32, ["zipf", n_products, 0])
+wrk(edge, warm_s, 32, ["zipf", n_products, 0])
 
 label = ["base"]
 changer = threading.Thread(target=change_prices, args=(label,)); changer.start()
 time.sleep(3)
 
-# 1. Base: the Zipf mix at the base rate, 30 s (price changes continue throughout, so the database's
+# 1. Base: the Zipf mix at the base rate, base_s (30 s; price changes continue throughout, so the database's
 #    share of publishing is in both windows).
 conns = 16
-print(f"base: {base_rate}/s Zipf over {n_products} products, 30 s ...", file=sys.stderr)
-x0 = xacts(); base = wrk(edge, 30, conns, ["zipf", n_products, base_rate]); x1 = xacts()
+print(f"base: {base_rate}/s Zipf over {n_products} products, {base_s} s ...", file=sys.stderr)
+x0 = xacts(); base = wrk(edge, base_s, conns, ["zipf", n_products, base_rate]); x1 = xacts()
 label[0] = "surge"
-# 2. Surge: the base continues, plus 10x the base rate on the 20 hot products for 10 s.
-print(f"surge: +{10 * base_rate}/s on 20 products, 10 s ...", file=sys.stderr)
+# 2. Surge: the base continues, plus 10x the base rate on the 20 hot products for surge_s (10 s).
+print(f"surge: +{10 * base_rate}/s on 20 products, {surge_s} s ...", file=sys.stderr)
 box_base, box_hot = [], []
 x2 = xacts()
-t1 = wrk_async(edge, 10, conns, ["zipf", n_products, base_rate], box_base)
-t2 = wrk_async(edge, 10, 64, ["hot", n_products, 10 * base_rate, ",".join(map(str, hot))], box_hot)
+t1 = wrk_async(edge, surge_s, conns, ["zipf", n_products, base_rate], box_base)
+t2 = wrk_async(edge, surge_s, 64, ["hot", n_products, 10 * base_rate, ",".join(map(str, hot))], box_hot)
 t1.join(); t2.join()
 x3 = xacts()
 label[0] = "after"
@@ -149,28 +155,29 @@ surge = {"base_mix": box_base[0], "hot": box_hot[0]}
 surge_requests = surge["base_mix"]["requests"] + surge["hot"]["requests"]
 surge_hits = surge["base_mix"]["hits"] + surge["hot"]["hits"]
 
-# 3. Cache-busting flood through the edge: unknown ids with random query strings, 20 s.
-print("flood: unknown ids with random query strings, 20 s ...", file=sys.stderr)
+# 3. Cache-busting flood through the edge: unknown ids with random query strings, flood_s (20 s).
+print(f"flood: unknown ids with random query strings, {flood_s} s ...", file=sys.stderr)
 time.sleep(3)
-q0 = xacts(); time.sleep(10); q1 = xacts()   # a quiet window: the background's own transactions
+q0 = xacts(); time.sleep(quiet_s); q1 = xacts()   # a quiet window: the background's own transactions
 distinct = 200
-f0 = xacts(); flood = wrk(edge, 20, 16, ["flood", max_id, 1000, distinct]); f1 = xacts()
+f0 = xacts(); flood = wrk(edge, flood_s, 16, ["flood", max_id, 1000, distinct]); f1 = xacts()
 neg_ttl = 5   # cdn.notFoundTtl (the edge keeps a 404 5 s)
 background = (q1[0] - q0[0]) / (q1[2] - q0[2]) * (f1[2] - f0[2])
 flood_xacts = (f1[0] - f0[0]) - background
 allowed = distinct * math.ceil((f1[2] - f0[2]) / neg_ttl)
 
-# 4. Soak: the Api directly at 80% of its maximum, 60 s; resident memory after warm-up and at the end.
+# 4. Soak: the Api directly at 80% of its maximum, soak_s (60 s); resident memory after warm-up (10 s in, or a
+#    third of a shorter soak) and at the end.
 def rss_kib():
     for line in open(f"/proc/{api_pid}/status"):
         if line.startswith("VmRSS:"): return int(line.split()[1])
-print("soak: the Api's maximum (10 s), then 80% of it ...", file=sys.stderr)
-wrk(api, 5, 64, ["zipf", 1000, 0])
-peak = wrk(api, 10, 64, ["zipf", 1000, 0])
+print(f"soak: the Api's maximum ({peak_s} s), then 80% of it for {soak_s} s ...", file=sys.stderr)
+wrk(api, max(1, peak_s // 2), 64, ["zipf", 1000, 0])
+peak = wrk(api, peak_s, 64, ["zipf", 1000, 0])
 soak_rate = int(peak["rps"] * 0.8)
 box = []
 t = wrk_async(api, soak_s, 64, ["zipf", 1000, soak_rate], box)
-time.sleep(10); rss_warm = rss_kib()
+time.sleep(min(10, soak_s / 3)); rss_warm = rss_kib()
 t.join(); rss_end = rss_kib()
 soak = box[0]
 
@@ -180,7 +187,9 @@ for pid, p in originals.items():
     request(api_conn, "PUT", f"/admin/products/{pid}", json.dumps(body), {**auth, "Content-Type": "application/json"})
 
 result = {
-  "benchmark": "surge", "catalog": f"{n_products} products" + (" (the run.sh demo catalog)" if db == "static" else f" (database {db}, bucket bench-surge)"), "tool": "wrk -t1 with bench/lua/paced.lua (a fixed schedule of request slots), loopback",
+  "benchmark": "surge", "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine,
+  "phase_seconds": {"warm": warm_s, "base": base_s, "surge": surge_s, "quiet": quiet_s, "flood": flood_s, "peak": peak_s, "soak": soak_s},
+  "catalog": f"{n_products} products" + (" (the run.sh demo catalog)" if db == "static" else f" (database {db}, bucket bench-surge)"), "tool": "wrk -t1 with bench/lua/paced.lua (a fixed schedule of request slots), loopback",
   "base": {"target_rps": base_rate, **base, "hit_ratio": round(base["hits"] / max(1, base["requests"]), 4),
            "db_xacts_per_s": qps(x0, x1), "db_rows_read_per_s": rows(x0, x1), "price_changes": phase_changes("base")},
   "surge": {"target_rps": 11 * base_rate, "requests": surge_requests, "rps": round(surge["base_mix"]["rps"] + surge["hot"]["rps"], 1),
