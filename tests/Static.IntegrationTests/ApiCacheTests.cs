@@ -164,6 +164,35 @@ public sealed class ApiCacheTests
     }
 
     [Fact]
+    public async Task An_L1_hit_counts_once_in_the_tier_metric_however_many_tags_its_entry_carries()
+    {
+        await using var api = await ApiTests.SeededApiAsync();
+        using var client = api.Factory.CreateClient();
+        using var management = api.Factory.CreateManagementClient();
+        // A product (a few tags) and the home page's data (a tag per featured product): each now cached in L1.
+        await client.GetStringAsync("/products/7.json");
+        await client.GetStringAsync("/home.json");
+        var before = await L1HitsAsync();
+
+        for (var i = 0; i < 20; i++)
+        {
+            await client.GetStringAsync("/products/7.json");
+            await client.GetStringAsync("/home.json");
+        }
+
+        // FusionCache also looks each tag up on a hit, and raises a hit for each lookup: those are not answers.
+        await Task.Delay(1_000);   // the exporter caches a scrape briefly
+        Assert.Equal(before + 40, await L1HitsAsync());
+
+        async Task<double> L1HitsAsync()
+        {
+            var line = (await management.GetStringAsync("/metrics")).Split('\n')
+                .SingleOrDefault(l => l.StartsWith("static_api_cache_hits_total{", StringComparison.Ordinal) && l.Contains("tier=\"l1\"", StringComparison.Ordinal));
+            return line is null ? 0 : double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    [Fact]
     public async Task The_cache_tiers_and_the_app_share_one_Redis_multiplexer()
     {
         // The client name goes in the connection string, so that every multiplexer built from it, ours or one a

@@ -68,8 +68,24 @@ public sealed class ArtifactCache
                 Interlocked.Increment(ref evictions);
             }
         };
-        cache.Events.Memory.Hit += (_, _) => metrics.Hit("l1");
-        cache.Events.Distributed.Hit += (_, _) => metrics.Hit("l2");
+        // A tagged entry's hit also looks up each of its tags in the cache (43 for a listing page), and each lookup
+        // raises a hit: only the artifact's own key counts as an answer from that tier. (The handlers run inline,
+        // FusionCacheOptions.EnableSyncEventHandlersExecution: each is an Interlocked or a counter add, cheaper
+        // than the thread-pool item FusionCache queues per handler call by default.)
+        cache.Events.Memory.Hit += (_, e) =>
+        {
+            if (IsArtifactKey(e.Key))
+            {
+                metrics.Hit("l1");
+            }
+        };
+        cache.Events.Distributed.Hit += (_, e) =>
+        {
+            if (IsArtifactKey(e.Key))
+            {
+                metrics.Hit("l2");
+            }
+        };
     }
 
     public async Task<CacheAnswer> GetAsync(ArtifactPath path, CancellationToken cancellationToken)
@@ -131,6 +147,9 @@ public sealed class ArtifactCache
             throw new SourceUnavailableException(e);
         }
     }
+
+    /// <summary>An artifact's entry (with or without the cache's key prefix), not one of FusionCache's tag entries.</summary>
+    private static bool IsArtifactKey(string key) => key.Contains(KeyPrefix, StringComparison.Ordinal) && !key.Contains("__fc:", StringComparison.Ordinal);
 
     /// <summary>Evicts one path on every instance (L1 through the backplane, and L2).</summary>
     public ValueTask EvictPathAsync(string path, CancellationToken cancellationToken)

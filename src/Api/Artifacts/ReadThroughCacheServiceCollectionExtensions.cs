@@ -44,6 +44,10 @@ internal static class ReadThroughCacheServiceCollectionExtensions
                 // A Redis that fails is left alone for a few seconds instead of being waited on per request.
                 o.DistributedCacheCircuitBreakerDuration = TimeSpan.FromSeconds(2);
                 o.BackplaneCircuitBreakerDuration = TimeSpan.FromSeconds(2);
+                // Our event handlers are a counter add or an Interlocked increment (ArtifactCache): run them inline.
+                // By default FusionCache queues each handler call to the thread pool, and an L1 hit of a tagged
+                // entry raises one hit per tag as well: that queueing was a large part of a hit's cost.
+                o.EnableSyncEventHandlersExecution = true;
             })
             // Our payload through source generation; FusionCache's own envelope types (internal) by reflection.
             .WithSerializer(new FusionCacheSystemTextJsonSerializer(new System.Text.Json.JsonSerializerOptions
