@@ -286,10 +286,10 @@ internal sealed class Report(Results results, RunLog? run, Charts charts, DateTi
 
     private void PublishHeadline(Figure f, double? vsRaw, string where, double? noop, double? full, double? rss, double? one)
     {
-        Head("publish_speed_vs_raw_write", vsRaw, F.Inv($"raw-write time / full publish time for the same file set, folder store {where}"), f, "≥ 0.5");
+        Head("publish_speed_vs_raw_write", vsRaw, F.Inv($"raw-write time / full publish time for the same file set, folder store {where}"), f, "≥ 0.8");
         Head("publish_no_change_fraction_of_full", J.Ratio(noop, full), "an incremental publish with nothing changed / the full publish", f, "≤ 0.10");
         Head("publish_one_change_seconds", one, F.Inv($"an incremental publish of one price change at {F.N(J.Num(f.Json, "products"))} products (s)"), f, null, 2);
-        Head("publish_peak_rss_mib", rss, F.Inv($"peak resident memory of a full publish of {F.N(J.Num(f.Json, "products"))} products (MiB)"), f, "< 1024", 0);
+        Head("publish_peak_rss_mib", rss, F.Inv($"peak resident memory of a full publish of {F.N(J.Num(f.Json, "products"))} products (MiB)"), f, "< 600", 0);
     }
 
     /// <summary>Growth with the catalog: the "growth" list of a publish result (full and one-change publish per size), or,
