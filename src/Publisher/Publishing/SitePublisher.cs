@@ -139,7 +139,8 @@ public sealed class SitePublisher
 
                 if (manifest.Changed)
                 {
-                    // 0. The image variants the changed pages reference, before any of those pages goes up.
+                    // 0. The image variants the changed pages reference, before any stable path or manifest names those
+                    //    pages (their immutable copies, written while rendering, are unreachable until then).
                     bytes += (await images.EnsureAsync(changed.SelectMany(c => c.Images), written, progress, cancellationToken).ConfigureAwait(false)).Bytes;
                     stages.Lap("images");
                     bytes += await uploads.UploadAsync(live, changed, removed, manifest, early!.Stored, written, progress, cancellationToken).ConfigureAwait(false);
