@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Static.Publisher.Stores;
-using Static.Shared.Artifacts;
 using Static.Shared.Configuration;
 using Static.Shared.Manifests;
 
@@ -107,10 +106,9 @@ internal sealed class ImmutableWriter : IAsyncDisposable
         {
             await foreach (var item in queue.Reader.ReadAllAsync(failed.Token).ConfigureAwait(false))
             {
-                var key = ObjectKeys.Immutable(item.Sha256, item.Artifact.Extension);
-                var metadata = new Dictionary<string, string> { [SurrogateKeys.MetadataKey] = item.SurrogateKeys, ["sha256"] = item.Sha256 };
-                await store.PutAsync(new ObjectToPut(key, item.Body!, item.Artifact.ContentType, immutableCacheControl, metadata, ContentAddressed: true), failed.Token).ConfigureAwait(false);
-                written.Add(key);
+                var copy = UploadSequence.ImmutableCopy(item, immutableCacheControl);
+                await store.PutAsync(copy, failed.Token).ConfigureAwait(false);
+                written.Add(copy.Key);
                 Interlocked.Add(ref bytes, item.Size);
                 if (store.CopiesObjects)
                 {

@@ -31,8 +31,7 @@ internal sealed class UploadSequence(IObjectStore store, PublishConfig config)
         // 1. Immutable, content-addressed copies (skipping bytes some live path already has, and those written early).
         var immutables = changed.Where(c => !liveHashes.Contains(c.Sha256) && !stored.Contains(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension))).DistinctBy(c => c.Sha256).ToList();
         // Each object is described only when its turn comes: 200,000 descriptions at once would cost some 100 MB.
-        ObjectToPut Immutable(RenderedItem c) =>
-            new(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension), c.Body!, c.Artifact.ContentType, cc.Immutable, Meta(c), ContentAddressed: true);
+        ObjectToPut Immutable(RenderedItem c) => ImmutableCopy(c, cc.Immutable);
         // 2. Stable paths, overwritten in place: from this run's immutable copy where the store can, else the bytes.
         ObjectToPut Stable(RenderedItem c) => store.CopiesObjects && stored.Contains(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension))
             ? new(c.Artifact.Key, ReadOnlyMemory<byte>.Empty, c.Artifact.ContentType, c.CacheControl, Meta(c), CopyOf: ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension)) { Size = c.Size }
@@ -84,8 +83,14 @@ internal sealed class UploadSequence(IObjectStore store, PublishConfig config)
 
         ParallelOptions Options() => new() { MaxDegreeOfParallelism = config.Publish.UploadParallelism, CancellationToken = cancellationToken };
 
-        static Dictionary<string, string> Meta(RenderedItem c) => new() { [SurrogateKeys.MetadataKey] = c.SurrogateKeys, ["sha256"] = c.Sha256 };
     }
+
+    /// <summary>An artifact's immutable, content-addressed copy (here and in <see cref="ImmutableWriter"/>, which writes most of them early).</summary>
+    public static ObjectToPut ImmutableCopy(RenderedItem c, string immutableCacheControl) =>
+        new(ObjectKeys.Immutable(c.Sha256, c.Artifact.Extension), c.Body!, c.Artifact.ContentType, immutableCacheControl, Meta(c), ContentAddressed: true);
+
+    /// <summary>The metadata every artifact object carries: its cache tags and its SHA-256.</summary>
+    private static Dictionary<string, string> Meta(RenderedItem c) => new() { [SurrogateKeys.MetadataKey] = c.SurrogateKeys, ["sha256"] = c.Sha256 };
 
     /// <summary>
     /// Nothing changed: make sure the store's root is the live one (a run that died after uploading a root but
