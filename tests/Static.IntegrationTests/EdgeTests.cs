@@ -469,7 +469,7 @@ public sealed class CloudFrontConfigTests
         try
         {
             var start = new ProcessStartInfo("/usr/bin/aws") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { "cloudfront", command, parameter, "file://" + file, "--endpoint-url", endpoint.ToString(), "--cli-read-timeout", "5", "--cli-connect-timeout", "5" })
+            foreach (var arg in new[] { "cloudfront", command, parameter, "file://" + file, "--endpoint-url", endpoint.ToString(), "--cli-read-timeout", "60", "--cli-connect-timeout", "10" })
             {
                 start.ArgumentList.Add(arg);
             }
