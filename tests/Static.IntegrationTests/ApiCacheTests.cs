@@ -193,6 +193,51 @@ public sealed class ApiCacheTests
     }
 
     [Fact]
+    public async Task An_L1_hit_looks_up_none_of_its_entrys_eviction_tags()
+    {
+        await using var api = await ApiTests.SeededApiAsync();
+        using var client = api.Factory.CreateClient();
+        var home = await client.GetAsync("/home.json");
+        var tags = home.Headers.GetValues(SurrogateKeys.Header).Single().Split(',');
+        Assert.True(tags.Length > 5, "the home page's data should depend on several products: " + string.Join(' ', tags));
+
+        // Every lookup FusionCache makes for a hit raises a memory hit, its tag entries' included.
+        var fusion = api.Factory.Services.GetRequiredService<ZiggyCreatures.Caching.Fusion.IFusionCache>();
+        var lookups = 0;
+        fusion.Events.Memory.Hit += (_, _) => Interlocked.Increment(ref lookups);
+        for (var i = 0; i < 20; i++)
+        {
+            (await client.GetAsync("/home.json")).Dispose();
+        }
+
+        Assert.Equal(20, Volatile.Read(ref lookups));
+    }
+
+    [Fact]
+    public async Task The_tag_index_names_each_cached_path_under_its_tags_until_an_eviction_takes_them()
+    {
+        await using var api = await ApiTests.SeededApiAsync();
+        using var client = api.Factory.CreateClient();
+        await client.GetStringAsync("/products/5.json");
+        await client.GetStringAsync("/home.json");
+        var redis = api.Factory.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        var key = $"{api.Factory.CacheName}:tag:{DependencyKeys.Product(5)}";
+        Assert.Contains("/products/5.json", (await redis.SetMembersAsync(key)).Select(m => (string)m!));
+        Assert.True(await redis.KeyTimeToLiveAsync(key) > TimeSpan.FromMinutes(10), "the set must outlive the entries it names");
+
+        await using (var update = api.Servers.Database.DataSource.CreateCommand("update products set name = 'Taken From The Index' where id = 5"))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await api.Factory.Services.GetRequiredService<ArtifactCache>().EvictKeyAsync(DependencyKeys.Product(5), CancellationToken.None);
+        Assert.Empty(await redis.SetMembersAsync(key));
+        Assert.Contains("Taken From The Index", await client.GetStringAsync("/products/5.json"), StringComparison.Ordinal);
+        // Read again, so named again.
+        Assert.Contains("/products/5.json", (await redis.SetMembersAsync(key)).Select(m => (string)m!));
+    }
+
+    [Fact]
     public async Task The_cache_tiers_and_the_app_share_one_Redis_multiplexer()
     {
         // The client name goes in the connection string, so that every multiplexer built from it, ours or one a

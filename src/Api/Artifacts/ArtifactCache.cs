@@ -18,12 +18,25 @@ public sealed class SourceUnavailableException(Exception inner) : Exception("The
 /// one instance reaches every instance's L1), then <see cref="IArtifactSource"/>. One factory call per cold
 /// key per instance, however many requests wait (FusionCache's stampede protection); when PostgreSQL is
 /// down, fail-safe serves the last value, marked stale; Redis slower than <c>api.redisTimeout</c> is skipped.
+/// An entry's eviction tags are kept in <see cref="IArtifactTagIndex"/>, not in FusionCache's tags, so a hit
+/// checks none of them.
 /// </summary>
 public sealed class ArtifactCache
 {
     public const string KeyPrefix = "artifact:";
+
+    /// <summary>
+    /// A tag naming more cached paths than this is evicted by expiring the whole cache (one backplane message)
+    /// rather than path by path (one each): <c>config</c> names every page.
+    /// </summary>
+    public const int MaxPathsPerTagEviction = 1000;
+
+    // Expired once per tag eviction: its backplane message tells every instance that an eviction happened, even
+    // one whose read of a path under the tag is still in flight and not yet in the index (see MayEvict).
+    private const string EvictionMarkerPrefix = "evicted-tag:";
     private readonly IFusionCache cache;
     private readonly IArtifactSource source;
+    private readonly IArtifactTagIndex tags;
     private readonly PublishConfig config;
     private readonly DatabaseHealth health;
     private readonly ApiMetrics metrics;
@@ -36,11 +49,12 @@ public sealed class ArtifactCache
     // an eviction must not cache what it read: it may be the value the eviction was meant to remove.
     private long evictions;
 
-    public ArtifactCache(IFusionCache cache, IArtifactSource source, PublishConfig config, DatabaseHealth health, ApiMetrics metrics)
+    public ArtifactCache(IFusionCache cache, IArtifactSource source, IArtifactTagIndex tags, PublishConfig config, DatabaseHealth health, ApiMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(cache);
         this.cache = cache;
         this.source = source;
+        this.tags = tags;
         this.config = config;
         this.health = health;
         this.metrics = metrics;
@@ -52,8 +66,8 @@ public sealed class ArtifactCache
                 Interlocked.Increment(ref evictions);
             }
         };
-        // A tagged entry's hit also looks up each of its tags in the cache (43 for a listing page), and each lookup
-        // raises a hit: only the artifact's own key counts as an answer from that tier. (The handlers run inline,
+        // Only the artifact's own key counts as an answer from that tier, not the other entries in the same cache
+        // (stock, shards, FusionCache's own clear and tag entries). (The handlers run inline,
         // FusionCacheOptions.EnableSyncEventHandlersExecution: each is an Interlocked or a counter add, cheaper
         // than the thread-pool item FusionCache queues per handler call by default.)
         cache.Events.Memory.Hit += (_, e) =>
@@ -93,6 +107,14 @@ public sealed class ArtifactCache
                     var epoch = Interlocked.Read(ref evictions);
                     var loaded = await source.LoadAsync(path, ct).ConfigureAwait(false);
                     health.Up();
+                    // Recorded before the answer is cached, so that an eviction from now on finds it. When the index
+                    // cannot be reached, the answer stays in this instance's memory only, for the L1 duration: an
+                    // eviction elsewhere could not find it in L2.
+                    if (loaded.Found && !await tags.AddAsync(path.Path, loaded.EvictionTags ?? SurrogateKeys.Parse(loaded.SurrogateKeys), TagLifetime(api), api.RedisTimeout).ConfigureAwait(false))
+                    {
+                        context.Options.SkipDistributedCacheWrite = true;
+                    }
+
                     if (Interlocked.Read(ref evictions) != epoch)
                     {
                         // An eviction arrived while we read: answer this request, cache nothing.
@@ -107,7 +129,6 @@ public sealed class ArtifactCache
                         context.Options.DistributedCacheDuration = api.NotFoundDuration;
                     }
 
-                    context.Tags = loaded.Found ? [.. loaded.EvictionTags ?? Static.Shared.Artifacts.SurrogateKeys.Parse(loaded.SurrogateKeys)] : null;
                     return loaded;
                 }
                 catch (Exception e) when (IsDatabaseFailure(e))
@@ -164,16 +185,37 @@ public sealed class ArtifactCache
         return cache.RemoveAsync(KeyPrefix + path, token: cancellationToken);
     }
 
-    /// <summary>Evicts every cached answer that depended on <paramref name="dependencyKey"/> (e.g. product:12).</summary>
-    public ValueTask EvictKeyAsync(string dependencyKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// Evicts every cached answer that depended on <paramref name="dependencyKey"/> (e.g. product:12), on every
+    /// instance: the paths the tag index names are expired (L2, and L1 everywhere through the backplane), as
+    /// FusionCache's RemoveByTag did (expired, not removed: fail-safe may still serve one while PostgreSQL is down).
+    /// </summary>
+    public async ValueTask EvictKeyAsync(string dependencyKey, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref evictions);
-        return cache.RemoveByTagAsync(dependencyKey, token: cancellationToken);
+        var paths = await tags.TakeAsync(dependencyKey, cancellationToken).ConfigureAwait(false);
+        if (paths.Count > MaxPathsPerTagEviction)
+        {
+            await cache.ClearAsync(allowFailSafe: true, token: cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var path in paths)
+        {
+            await cache.ExpireAsync(KeyPrefix + path, token: cancellationToken).ConfigureAwait(false);
+        }
+
+        await cache.ExpireAsync(EvictionMarkerPrefix + dependencyKey, token: cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>How long the tag index keeps a path: as long as any tier may hold its entry (fail-safe included).</summary>
+    private static TimeSpan TagLifetime(ApiSection api) =>
+        new[] { api.L1Duration, api.L2Duration, api.FailSafeMaxDuration }.Max() + TimeSpan.FromMinutes(1);
+
     /// <summary>
-    /// Whether a backplane message can mean that what a read in flight got is now old: a remove or an expire,
-    /// or a set of anything but an artifact (<c>RemoveByTag</c> arrives as a set of FusionCache's tag entry).
+    /// Whether a backplane message can mean that what a read in flight got is now old: a remove or an expire
+    /// (a tag eviction always sends one, see <see cref="EvictKeyAsync"/>), or a set of anything but an artifact
+    /// (a stock eviction by FusionCache's <c>RemoveByTag</c> arrives as a set of its tag entry).
     /// Another instance caching an artifact it just read is not an eviction: counting those would keep every
     /// read that overlaps any other instance's cache fill from being cached.
     /// </summary>

@@ -25,6 +25,7 @@ internal static class ReadThroughCacheServiceCollectionExtensions
         services.TryAddSingleton<ApiMetrics>();
         services.TryAddSingleton<DatabaseHealth>();
         services.TryAddSingleton<IArtifactSource, DatabaseArtifactSource>();
+        services.TryAddSingleton<IArtifactTagIndex>(sp => new RedisArtifactTagIndex(sp.GetRequiredService<IConnectionMultiplexer>(), cacheName));
         services.TryAddSingleton<ArtifactCache>();
         services.TryAddSingleton<LiveManifestReader>();
         services.TryAddSingleton<LiveShardReader>();
