@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -34,6 +35,54 @@ public sealed class PublishTests
         Assert.Equal(first.Artifacts, full.Rendered);
         Assert.Equal(0, full.ObjectsWritten);
         Assert.Equal(first.Artifacts, full.Unchanged);
+    }
+
+    [Fact]
+    public async Task A_publish_reuses_the_live_state_its_process_left_and_reads_the_rows_again_after_another_processs_run()
+    {
+        await using var servers = await IsolatedServers.CreateAsync();
+        await PublisherHarness.SeedAsync(servers, products: 80, categories: 4);
+        await using var harness = await PublisherHarness.CreateAsync(servers);
+        var state = harness.Services.GetRequiredService<PublishStateStore>();
+        await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        Assert.Equal(1, state.LiveReads);
+
+        await RenameAsync(5, "Warm Teapot");
+        var second = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        Assert.Equal(1, state.LiveReads);   // what the first run committed, not read again
+        Assert.Contains("/products/5.json", second.UploadedPaths);
+
+        // What this process holds is what the database holds.
+        var warm = await state.LoadLiveAsync(CancellationToken.None);
+        var read = await new PublishStateStore(servers.Database.DataSource).LoadLiveAsync(CancellationToken.None);
+        Assert.Equal(1, state.LiveReads);
+        Assert.Equal(read.Artifacts.OrderBy(a => a.Key, StringComparer.Ordinal), warm.Artifacts.OrderBy(a => a.Key, StringComparer.Ordinal));
+        Assert.Equal(Describe(read.Entities), Describe(warm.Entities));
+        Assert.Equal((read.Version, read.RootSha256, read.SettingsHash), (warm.Version, warm.RootSha256, warm.SettingsHash));
+        Assert.Equal(second.Version, warm.Version);
+
+        // Another process publishes a change: this one must read the rows again, and so uploads nothing more.
+        await RenameAsync(6, "Elsewhere Teapot");
+        await using (var other = await PublisherHarness.CreateAsync(servers))
+        {
+            Assert.Contains("/products/6.json", (await other.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None)).UploadedPaths);
+        }
+
+        var third = await harness.Publisher.PublishAsync(new PublishOptions(), null, CancellationToken.None);
+        Assert.Equal(2, state.LiveReads);
+        Assert.Equal(0, third.Uploaded);
+        Assert.Empty(third.ObjectKeysWritten);
+
+        async Task RenameAsync(long id, string name)
+        {
+            await using var rename = servers.Database.DataSource.CreateCommand("update products set name = @name where id = @id");
+            rename.Parameters.AddWithValue("id", id);
+            rename.Parameters.AddWithValue("name", name);
+            Assert.Equal(1, await rename.ExecuteNonQueryAsync());
+        }
+
+        static string[] Describe(IReadOnlyDictionary<string, PublishedEntity> entities) =>
+            [.. entities.Values.Select(e => $"{e.Key} {e.RowVersion} {string.Join(',', e.ListingKeys)}").Order(StringComparer.Ordinal)];
     }
 
     [Fact]

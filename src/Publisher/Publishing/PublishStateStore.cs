@@ -35,6 +35,21 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
 {
     private readonly PublishesStore publishes = new(dataSource);
 
+    // The live state this process last read or committed, and the newest run it stands for. `publisher run` publishes
+    // every few seconds, and reading every live row each time is most of a small publish at scale (1.8 s of 3.4 s at
+    // 100,000 products); while no other run has been recorded since, the rows are what this process left.
+    private WarmState? warm;
+
+    // The settings fingerprint of the run this process started last: the one LoadLiveAsync reads back once it succeeds.
+    private (long Run, string SettingsHash) started;
+
+    private sealed record WarmState(long NewestRun, Dictionary<string, LiveArtifact> Artifacts, Dictionary<string, PublishedEntity> Entities, LiveState State);
+
+    /// <summary>How many times <see cref="LoadLiveAsync"/> read the live rows from the database (not the warm copy).</summary>
+    public int LiveReads => Volatile.Read(ref liveReads);
+
+    private int liveReads;
+
     /// <summary>Held by publish, rollback, resume and gc: never two at once on one database.</summary>
     public const long PublisherLockKey = 0x5374_6174_6963_0002;
 
@@ -76,11 +91,26 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
         }
     }
 
-    public Task<long> StartAsync(string trigger, bool full, string settingsHash, CancellationToken cancellationToken) =>
-        publishes.StartRunAsync(trigger, full, settingsHash, cancellationToken);
+    public async Task<long> StartAsync(string trigger, bool full, string settingsHash, CancellationToken cancellationToken)
+    {
+        var run = await publishes.StartRunAsync(trigger, full, settingsHash, cancellationToken).ConfigureAwait(false);
+        started = (run, settingsHash);
+        return run;
+    }
 
+    /// <summary>
+    /// What is live. Read from the database, unless this process read or committed it last and no run has been
+    /// recorded since (one query for the newest run instead of every live row); callers hold the publisher lock.
+    /// </summary>
     public async Task<LiveState> LoadLiveAsync(CancellationToken cancellationToken)
     {
+        var newest = await publishes.NewestRunAsync(cancellationToken).ConfigureAwait(false);
+        if (Volatile.Read(ref warm) is { } known && known.NewestRun == newest)
+        {
+            return known.State;
+        }
+
+        Interlocked.Increment(ref liveReads);
         var artifacts = new Dictionary<string, LiveArtifact>(StringComparer.Ordinal);
         await using (var command = dataSource.CreateCommand("select path, sha256, headers_hash, shard, size from artifacts"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -104,13 +134,62 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
         }
 
         var settingsHash = await publishes.LastSettingsHashAsync(cancellationToken).ConfigureAwait(false);
+        LiveState state;
         if (await publishes.FindLiveManifestAsync(cancellationToken).ConfigureAwait(false) is { } live)
         {
             var root = ManifestSharding.DeserializeRoot(System.Text.Encoding.UTF8.GetBytes(live.Json));
-            return new LiveState(artifacts, entities, live.Version, root, live.Sha256, settingsHash);
+            state = new LiveState(artifacts, entities, live.Version, root, live.Sha256, settingsHash);
+        }
+        else
+        {
+            state = new LiveState(artifacts, entities, null, null, null, settingsHash);
         }
 
-        return new LiveState(artifacts, entities, null, null, null, settingsHash);
+        // Tagged with the newest run seen before the reads: a run recorded meanwhile makes the next call read again.
+        Volatile.Write(ref warm, new WarmState(newest, artifacts, entities, state));
+        return state;
+    }
+
+    /// <summary>
+    /// After <paramref name="commit"/> is in the database: the live state it left, made from the warm one as the commit
+    /// changed the rows (copies: a run still holding the old state keeps it whole). Without a warm state, or after
+    /// another process's run, nothing is kept and the next <see cref="LoadLiveAsync"/> reads the rows.
+    /// </summary>
+    private void Advance(PublishCommit commit)
+    {
+        if (Volatile.Read(ref warm) is not { } known || started.Run != commit.Version)
+        {
+            Volatile.Write(ref warm, null);
+            return;
+        }
+
+        var artifacts = new Dictionary<string, LiveArtifact>(known.Artifacts, StringComparer.Ordinal);
+        foreach (var path in commit.Removed)
+        {
+            artifacts.Remove(path);
+        }
+
+        foreach (var row in commit.Written)
+        {
+            artifacts[row.Path] = new LiveArtifact(row.Path, row.Sha256, row.HeadersHash, row.Shard, row.Size);
+        }
+
+        var entities = new Dictionary<string, PublishedEntity>(known.Entities, StringComparer.Ordinal);
+        foreach (var key in commit.RemovedEntities)
+        {
+            entities.Remove(key);
+        }
+
+        foreach (var entity in commit.Entities)
+        {
+            entities[entity.Key] = entity;
+        }
+
+        var previous = known.State;
+        var state = commit.ManifestJson is { } json
+            ? new LiveState(artifacts, entities, commit.Version, ManifestSharding.DeserializeRoot(System.Text.Encoding.UTF8.GetBytes(json)), commit.ManifestSha256, started.SettingsHash)
+            : new LiveState(artifacts, entities, previous.Version, previous.Root, previous.RootSha256, started.SettingsHash);
+        Volatile.Write(ref warm, new WarmState(commit.Version, artifacts, entities, state));
     }
 
     /// <summary>
@@ -207,7 +286,18 @@ public sealed class PublishStateStore(NpgsqlDataSource dataSource)
             commit.Version, commit.ArtifactsTotal, commit.Uploaded, commit.Unchanged, commit.Deleted, commit.BytesUploaded,
             commit.Invalidated, commit.ManifestJson, commit.ManifestSha256), cancellationToken).ConfigureAwait(false);
         await Edge.PendingInvalidations.AddAsync(connection, transaction, commit.Version, commit.Invalidation, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Whether it committed is unknown: read the rows next time.
+            Volatile.Write(ref warm, null);
+            throw;
+        }
+
+        Advance(commit);
     }
 
     /// <summary>

@@ -172,6 +172,16 @@ public sealed class PublishesStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The settings hash of the newest succeeded run (null before the first).</summary>
+    /// <summary>
+    /// The newest run of any kind and state (0 before the first): every change to the live rows is made by a run
+    /// (publish or rollback), so while this stays the same they have not changed.
+    /// </summary>
+    public async Task<long> NewestRunAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select coalesce(max(version), 0) from publishes");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
     public async Task<string?> LastSettingsHashAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("select settings_hash from publishes where state = 'succeeded' order by version desc limit 1");
