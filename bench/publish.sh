@@ -7,6 +7,7 @@
 #   BENCH_GROWTH ("1000 10000")      smaller catalogs for the growth curve (full and one-change publish, tmpfs)
 #   BENCH_S3_PRODUCTS (10000)        catalog size for the s3rver sweep; 0 skips it
 #   BENCH_S3_PARALLELISM ("4 8 16 32") upload concurrencies tried against s3rver
+#   BENCH_WARM_CHANGES (6)           one-change publishes through `publisher run` per catalog size (the first is cold)
 set -euo pipefail
 PRODUCTS="${BENCH_PRODUCTS:-100000}"
 RUNS="${BENCH_RUNS:-3}"
@@ -103,16 +104,50 @@ timed publish; ONE_WALL=$WALL ONE_SUMMARY=$SUMMARY
 timed publish --full; NOOPFULL_WALL=$WALL NOOPFULL_RSS=$RSS NOOPFULL_SUMMARY=$SUMMARY
 unset STATIC_CONFIG__store__kind STATIC_CONFIG__store__folder
 
-# Growth: smaller catalogs on tmpfs (the disk's noise would hide the curve): a full publish and a one-change one.
+# Warm one-change publishes in `publisher run` (the service keeps the live state between runs): after a fresh
+# full publish to tmpfs, the service is started and WARM_CHANGES price changes are committed one at a time as
+# the admin API commits them (the row and an outbox row, NOTIFY); each is drained into an incremental publish,
+# whose time the service logs ("... in N ms"). The first is the service's first publish (it reads the live rows);
+# the rest start from the state the previous one left. Prints "first_ms warm_ms,warm_ms,...".
+WARM_CHANGES="${BENCH_WARM_CHANGES:-6}"
+warm_run() {
+  local log="$META/run.log" n i
+  STATIC_CONFIG__store__kind=folder STATIC_CONFIG__store__folder="$(work_of shm)/site" \
+    STATIC_CONFIG__schedule__fullPublishCron="0 0 3 1 1 ? 2099" Logging__LogLevel__Default=Information \
+    "${PUB[@]}" run >"$log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 300); do grep -q "Outbox\|Scheduler .* started\|Now listening\|Started" "$log" 2>/dev/null && break; sleep 0.2; done
+  sleep 2
+  for i in $(seq 1 "$WARM_CHANGES"); do
+    n=$(grep -c "change(s) published as version" "$log" || true)
+    "${PSQL[@]}" "$DB" -c "begin; update products set price_amount = price_amount + 1, updated_at = now(), row_version = row_version + 1 where id = 7;
+      with row as (insert into outbox (entity_type, entity_id, change, payload) values ('product', 7, 'updated', null) returning id)
+      select pg_notify('static_outbox', id::text) from row; commit;" >/dev/null
+    for _ in $(seq 1 600); do [ "$(grep -c "change(s) published as version" "$log" || true)" -gt "$n" ] && break; sleep 0.1; done
+    [ "$(grep -c "change(s) published as version" "$log" || true)" -gt "$n" ] || { kill "$pid"; cat "$log" >&2; echo "publisher run did not publish change $i within 60 s" >&2; exit 1; }
+  done
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  grep -o "change(s) published as version [0-9]*: .* in [0-9]* ms" "$log" | sed 's/.* in \([0-9]*\) ms/\1/' \
+    | awk 'NR == 1 { first = $1; next } { w = w (w == "" ? "" : ",") $1 } END { print first, w }'
+}
+
+echo "[warm $PRODUCTS] full publish to tmpfs, then $WARM_CHANGES changes through publisher run ..." >&2
+mkdir -p "$(work_of shm)"
+publish_fresh shm
+WARM_MAIN="$(warm_run)"
+
+# Growth: smaller catalogs on tmpfs (the disk's noise would hide the curve): a full publish and a one-change one,
+# then the warm one-change publishes of publisher run.
 : >"$META/growth.tsv"
 for size in $GROWTH; do
   use_db "$size"
   mkdir -p "$(work_of shm)"
-  echo "[growth $size] full publish, then one change ..." >&2
+  echo "[growth $size] full publish, then one change, then $WARM_CHANGES through publisher run ..." >&2
   publish_fresh shm; g_wall=$WALL g_rss=$RSS g_summary=$SUMMARY
   "${PSQL[@]}" "$DB" -c "update products set price_amount = price_amount + 1 where id = 7" >/dev/null
   STATIC_CONFIG__store__kind=folder STATIC_CONFIG__store__folder="$(work_of shm)/site" timed publish
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$g_wall" "$g_rss" "$g_summary" "$WALL" "$SUMMARY" >>"$META/growth.tsv"
+  g_warm="$(warm_run)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$g_wall" "$g_rss" "$g_summary" "$WALL" "$SUMMARY" "$g_warm" >>"$META/growth.tsv"
 done
 
 # s3rver: one fresh bucket per upload concurrency (s3rver is single-threaded: a report, no target).
@@ -148,12 +183,23 @@ summary = {r: {"pairs": p, "median_ratio": statistics.median(x["ratio_vs_mean_ra
                "peak_rss_mib_max": max(x["peak_rss_mib"] for x in p)} for r, p in roots.items()}
 first = next(iter(roots.values()))
 growth = []
-for size, wall, rss, s, one_wall, one in rows("growth.tsv"):
+def warm(text):
+    # "first_ms warm_ms,warm_ms,...": publisher run's first drained publish (reads the live rows) and the warm ones.
+    first_ms, rest = (text.split() + [""])[:2]
+    ms = [int(x) for x in rest.split(",") if x]
+    return {"first_publish_ms": int(first_ms), "warm_publish_ms": ms, "warm_median_ms": statistics.median(ms) if ms else None}
+for size, wall, rss, s, one_wall, one, w in rows("growth.tsv"):
     growth.append({"products": int(size), "full_s": float(wall), "peak_rss_mib": round(int(rss) / 1024),
-                   "artifacts": json.loads(s)["artifacts"], "one_change_s": float(one_wall), "one_change_stages": json.loads(one)["stages"]})
+                   "artifacts": json.loads(s)["artifacts"], "one_change_s": float(one_wall), "one_change_stages": json.loads(one)["stages"],
+                   "publisher_run": warm(w)})
 main_full = statistics.median(x["publish_s"] for x in roots.get("shm", first))
 growth.append({"products": $PRODUCTS, "full_s": main_full, "peak_rss_mib": max(x["peak_rss_mib"] for x in roots.get("shm", first)),
-               "artifacts": json.loads('''$ONE_SUMMARY''')["artifacts"], "one_change_s": float("$ONE_WALL"), "one_change_stages": json.loads('''$ONE_SUMMARY''')["stages"]})
+               "artifacts": json.loads('''$ONE_SUMMARY''')["artifacts"], "one_change_s": float("$ONE_WALL"), "one_change_stages": json.loads('''$ONE_SUMMARY''')["stages"],
+               "publisher_run": warm("$WARM_MAIN")})
+w_small = next((g for g in growth if g["products"] == 10000), None)
+w_large = growth[-1]
+warm_ratio = (round(w_large["publisher_run"]["warm_median_ms"] / w_small["publisher_run"]["warm_median_ms"], 2)
+              if w_small and w_large is not w_small and w_small["publisher_run"]["warm_median_ms"] and w_large["publisher_run"]["warm_median_ms"] else None)
 s3 = []
 for p, wall, s in rows("s3.tsv"):
     j = json.loads(s)
@@ -171,6 +217,8 @@ result = {
     "one_change_incremental": {"wall_seconds": float("$ONE_WALL"), "summary": json.loads('''$ONE_SUMMARY''')},
     "no_change_full": {"wall_seconds": float("$NOOPFULL_WALL"), "peak_rss_mib": round($NOOPFULL_RSS / 1024), "summary": json.loads('''$NOOPFULL_SUMMARY''')},
     "growth": growth,
+    "warm_one_change_largest_over_10000": warm_ratio,
+    "warm_target": "a warm one-change publish in publisher run at 100,000 products <= 2 x its time at 10,000",
     "s3rver_sweep": {"products": $S3_PRODUCTS, "runs": s3},
 }
 json.dump(result, open(out, "w"), indent=2)
